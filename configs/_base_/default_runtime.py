@@ -1,0 +1,15 @@
+# Runtime shared by every mmrethink config: mmdet's, made iteration-based, plus the
+# pack's hooks. Each arm says which it is in default_hooks.arm_guard.
+_base_ = 'mmdet::_base_/default_runtime.py'
+
+# Registers the pack's modules when a config is run with mmdet's own tools/train.py.
+custom_imports = dict(imports=['mmrethink'], allow_failed_imports=False)
+
+default_hooks = dict(
+    logger=dict(interval=20),
+    # Retention: the last 3 checkpoints and the best one by the first COCO metric.
+    checkpoint=dict(by_epoch=False, interval=10000, max_keep_ckpts=3, save_best='auto'),
+    convergence=dict(type='ConvergenceHook'),
+    finite_loss=dict(type='FiniteLossHook'),
+    arm_guard=dict(type='ArmGuardHook', arm='scratch'))
+log_processor = dict(by_epoch=False)

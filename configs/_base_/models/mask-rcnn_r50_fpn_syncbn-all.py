@@ -1,0 +1,14 @@
+# The GN model with SyncBN in its place (Detectron2's scratch/pretrained SyncBN arms).
+# torch's SyncBatchNorm weights each GPU's statistics by its sample count and skips
+# GPUs with no RoIs, so the heads are safe on empty RoI batches. On one process the
+# runner reverts SyncBN to BN (mmrethink warns once).
+_base_ = './mask-rcnn_r50_fpn_gn-all.py'
+
+norm_cfg = dict(type='SyncBN', requires_grad=True)
+model = dict(
+    # The BN ImageNet model (torchvision://resnet50) is pytorch-style: RGB, mean/std.
+    data_preprocessor=dict(
+        mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
+    backbone=dict(norm_cfg=norm_cfg),
+    neck=dict(norm_cfg=norm_cfg),
+    roi_head=dict(bbox_head=dict(norm_cfg=norm_cfg), mask_head=dict(norm_cfg=norm_cfg)))

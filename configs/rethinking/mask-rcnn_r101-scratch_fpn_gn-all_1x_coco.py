@@ -1,0 +1,3 @@
+_base_ = './mask-rcnn_r50-scratch_fpn_gn-all_1x_coco.py'
+
+model = dict(backbone=dict(depth=101))

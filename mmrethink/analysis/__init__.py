@@ -1,0 +1,1 @@
+"""The paper's figures and tables from real runs: curves, sample accounting, results."""

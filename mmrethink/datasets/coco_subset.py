@@ -1,0 +1,53 @@
+"""Seeded random subsets of a COCO annotation file (the paper's 35k/10k/3.5k/1k sets)."""
+import json
+import os.path as osp
+import random
+from collections import Counter
+from typing import Dict
+
+
+def subset_tag(num_images: int) -> str:
+    """35000 -> '35k', 3500 -> '3-5k' (file-name safe), 123 -> '123'."""
+    if num_images >= 1000 and num_images % 100 == 0:
+        return f'{num_images / 1000:g}k'.replace('.', '-')
+    return str(num_images)
+
+
+def default_output(ann_file: str, num_images: int, seed: int) -> str:
+    stem, ext = osp.splitext(ann_file)
+    return f'{stem}_{subset_tag(num_images)}_seed{seed}{ext}'
+
+
+def load_coco(ann_file: str) -> Dict:
+    if not osp.isfile(ann_file):
+        raise FileNotFoundError(f'{ann_file} not found: pass the path of a COCO '
+                                'annotation file such as annotations/instances_train2017.json.')
+    try:
+        with open(ann_file) as f:
+            coco = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f'{ann_file} is not valid JSON ({e}).') from None
+    missing = [k for k in ('images', 'annotations', 'categories') if k not in coco]
+    if missing:
+        raise ValueError(f'{ann_file} is not a COCO annotation file: no {missing}.')
+    return coco
+
+
+def make_subset(coco: Dict, num_images: int, seed: int) -> Dict:
+    """``num_images`` images drawn with ``random.Random(seed)``, their annotations, all categories."""
+    if not 0 < num_images <= len(coco['images']):
+        raise ValueError(f'asked for {num_images} images but the file has '
+                         f'{len(coco["images"])}: choose 1..{len(coco["images"])}.')
+    ids = sorted(im['id'] for im in coco['images'])
+    chosen = set(random.Random(seed).sample(ids, num_images))
+    subset = {k: v for k, v in coco.items() if k not in ('images', 'annotations')}
+    subset['images'] = [im for im in coco['images'] if im['id'] in chosen]
+    subset['annotations'] = [a for a in coco['annotations'] if a['image_id'] in chosen]
+    return subset
+
+
+def summary(coco: Dict) -> Dict:
+    names = {c['id']: c['name'] for c in coco['categories']}
+    per_category = Counter(names[a['category_id']] for a in coco['annotations'])
+    return dict(images=len(coco['images']), instances=len(coco['annotations']),
+                per_category={n: per_category.get(n, 0) for n in names.values()})

@@ -1,0 +1,5 @@
+from .arm_guard_hook import ArmGuardHook
+from .convergence_hook import ConvergenceHook
+from .finite_loss_hook import FiniteLossHook
+
+__all__ = ['ArmGuardHook', 'ConvergenceHook', 'FiniteLossHook']

@@ -1,0 +1,82 @@
+"""The data behind the paper's convergence figures, written at every evaluation."""
+import json
+import os.path as osp
+from typing import Dict, Optional, Sequence
+
+import torch
+from mmengine.dist import all_reduce, is_main_process
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+
+from mmrethink.registry import HOOKS
+
+COUNTS = ('images', 'instances', 'pixels')
+
+
+@HOOKS.register_module()
+class ConvergenceHook(Hook):
+    """Append ``{iter, lr, images, instances, pixels, <metrics>}`` to a JSON lines file.
+
+    Images, instances and pixels are counted from the real training batches (pixels
+    of each image after the pipeline, before batch padding) and summed over all ranks,
+    so the curves can be drawn against samples seen as in the paper's Figure 1. The
+    totals travel in every checkpoint, so ``--resume`` continues them; the file is only
+    ever appended to (a record past the resumed checkpoint is superseded by the one
+    written again after it: readers keep the last record per iteration). Counting is a
+    few integer additions per iteration; ranks are summed only at evaluations and
+    checkpoints.
+
+    Args:
+        filename: File name inside the work dir.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, filename: str = 'convergence.jsonl') -> None:
+        self.filename = filename
+        self.total = dict.fromkeys(COUNTS, 0)  # all ranks, as of the last sync
+        self.local = dict.fromkeys(COUNTS, 0)  # this rank, since the last sync
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch: Optional[Dict] = None,
+                         outputs=None) -> None:
+        inputs = data_batch['inputs']
+        self.local['images'] += len(inputs)
+        self.local['pixels'] += sum(img.shape[-2] * img.shape[-1] for img in inputs)
+        self.local['instances'] += sum(
+            len(sample.gt_instances) for sample in data_batch['data_samples'])
+
+    def _sync(self) -> Dict[str, int]:
+        local = torch.tensor([self.local[k] for k in COUNTS], dtype=torch.float64)
+        all_reduce(local)
+        for key, value in zip(COUNTS, local.tolist()):
+            self.total[key] += int(value)
+            self.local[key] = 0
+        return dict(self.total)
+
+    def before_save_checkpoint(self, runner, checkpoint: Dict) -> None:
+        checkpoint['convergence'] = self._sync()
+
+    def after_load_checkpoint(self, runner, checkpoint: Dict) -> None:
+        if 'convergence' in checkpoint:
+            self.total = dict(checkpoint['convergence'])
+            self.local = dict.fromkeys(COUNTS, 0)
+            print_log(f'ConvergenceHook: continuing from {self.total} at iteration '
+                      f'{checkpoint["meta"].get("iter")}', logger='current')
+
+    def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
+        record = dict(iter=runner.iter, lr=runner.optim_wrapper.get_lr()['lr'][0],
+                      **self._sync(), **(metrics or {}))
+        if is_main_process():
+            with open(osp.join(runner.work_dir, self.filename), 'a') as f:
+                f.write(json.dumps(record) + '\n')
+
+
+def read_convergence(path: str) -> Sequence[Dict]:
+    """Records of a convergence file, the last one per iteration, sorted by iteration."""
+    latest = {}
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                record = json.loads(line)
+                latest[record['iter']] = record
+    return [latest[i] for i in sorted(latest)]

@@ -1,0 +1,79 @@
+"""What tools/train.py and tools/test.py do between parsing a config and building a Runner.
+
+mmengine 0.10.7 assumes CUDA whenever a launcher is used (``init_dist`` calls
+``torch.cuda.set_device`` and DDP is given ``device_ids``), and SyncBN has no CPU
+kernel. :func:`prepare_launch` makes the same entry points run on CPU-only machines
+with the gloo backend, and falls back from SyncBN to BN with one clear warning
+wherever SyncBN cannot run.
+"""
+import os
+import warnings
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+
+
+def world_size(launcher: str) -> int:
+    """Number of processes of this run, known before the Runner starts."""
+    if launcher == 'pytorch':
+        return int(os.environ.get('WORLD_SIZE', 1))
+    if launcher == 'slurm':
+        return int(os.environ.get('SLURM_NTASKS', 1))
+    if launcher == 'mpi':
+        return int(os.environ.get('OMPI_COMM_WORLD_SIZE', 1))
+    return 1
+
+
+def _replace_sync_bn(node: Any) -> int:
+    count = 0
+    if isinstance(node, dict):
+        if node.get('type') in ('SyncBN', 'MMSyncBN'):
+            node['type'] = 'BN'
+            node.pop('stats_mode', None)
+            count += 1
+        for value in node.values():
+            count += _replace_sync_bn(value)
+    elif isinstance(node, list):
+        for value in node:
+            count += _replace_sync_bn(value)
+    return count
+
+
+def sync_bn_fallback(cfg: Config, reason: str) -> None:
+    """Turn the config's SyncBN layers into BN, warning once if there were any."""
+    if _replace_sync_bn(cfg.model):
+        warnings.warn(
+            f'SyncBN is used as plain BN in this run ({reason}): each process '
+            'normalizes with its own batch statistics. Run with --launcher pytorch on '
+            'GPUs (tools/dist_train.sh) for SyncBN.', stacklevel=2)
+
+
+def _init_cpu_process_group(launcher: str) -> None:
+    if launcher == 'slurm':
+        os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+        os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+        os.environ.setdefault('LOCAL_RANK', os.environ.get('SLURM_LOCALID', '0'))
+        os.environ.setdefault('MASTER_PORT', '29500')
+        if 'MASTER_ADDR' not in os.environ:
+            raise RuntimeError('slurm on CPU: export MASTER_ADDR (the first node).')
+    elif launcher != 'pytorch':
+        raise RuntimeError(f'--launcher {launcher} needs CUDA; on CPU use pytorch or slurm.')
+    dist.init_process_group(backend='gloo', init_method='env://')
+
+
+def prepare_launch(cfg: Config, launcher: str) -> None:
+    """Set up what mmengine cannot for this launcher and machine."""
+    if launcher == 'none':
+        sync_bn_fallback(cfg, 'a single process (--launcher none)')
+        return
+    if torch.cuda.is_available():
+        return
+    sync_bn_fallback(cfg, 'distributed on CPU: SyncBN has no CPU kernel')
+    if not dist.is_initialized():
+        _init_cpu_process_group(launcher)
+    cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel')
+    wrapper['device_ids'] = None  # CPU modules take no device ids
+    cfg.model_wrapper_cfg = wrapper

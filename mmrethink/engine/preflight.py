@@ -1,0 +1,145 @@
+"""Checks run before a Runner is built, each failing with the setting to change.
+
+A detection run that starts on bad input fails late (at the first batch, the first
+evaluation) or not at all (wrong classes are silently dropped). These checks read the
+config and the annotation files once, before any model is built.
+"""
+import glob
+import json
+import os.path as osp
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional
+
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+
+class PreflightError(ValueError):
+    """Bad input; the message names the problem and the fix."""
+
+
+def _dataset_cfgs(cfg: Config) -> Iterator[tuple]:
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(split)
+        if loader is None:
+            continue
+        stack = [loader.dataset]
+        while stack:
+            dataset = stack.pop()
+            if 'datasets' in dataset:
+                stack.extend(dataset.datasets)
+            elif 'dataset' in dataset:
+                stack.append(dataset.dataset)
+            else:
+                yield split, dataset
+
+
+def check_work_dir(work_dir: str, config_path: str, resume: bool) -> None:
+    """Refuse to overwrite another run; a run is continued only with --resume."""
+    if not osp.isdir(work_dir):
+        return
+    name = osp.basename(config_path)
+    dumped = sorted(osp.basename(p) for p in glob.glob(osp.join(work_dir, '*.py')))
+    if dumped and name not in dumped:
+        raise PreflightError(
+            f'work dir {work_dir} holds another experiment ({", ".join(dumped)}), not '
+            f'{name}. Pass another --work-dir.')
+    has_checkpoint = bool(glob.glob(osp.join(work_dir, '*.pth')))
+    if has_checkpoint and not resume:
+        raise PreflightError(
+            f'work dir {work_dir} already holds checkpoints of {name}. Pass --resume '
+            'to continue that run, or another --work-dir to start a new one.')
+
+
+def _load_coco(ann_file: str) -> Dict:
+    if not osp.isfile(ann_file):
+        raise PreflightError(
+            f'annotation file {ann_file} not found: check data_root and ann_file '
+            '(tools/make_coco_subset.py writes the subset files).')
+    try:
+        with open(ann_file) as f:
+            coco = json.load(f)
+    except json.JSONDecodeError as e:
+        raise PreflightError(f'annotation file {ann_file} is not valid JSON ({e}): '
+                             're-export or re-download it.') from None
+    missing = [k for k in ('images', 'annotations', 'categories') if k not in coco]
+    if missing:
+        raise PreflightError(f'annotation file {ann_file} lacks the COCO keys {missing}.')
+    return coco
+
+
+def _num_classes(model: Dict) -> Optional[int]:
+    heads = model.get('roi_head', {}).get('bbox_head')
+    if isinstance(heads, list):
+        heads = heads[0]
+    return heads.get('num_classes') if isinstance(heads, dict) else None
+
+
+def check_coco_dataset(split: str, dataset: Dict, model: Dict) -> Dict[str, int]:
+    """Files exist, JSON is COCO, classes match the model; count what will be skipped."""
+    root = dataset.get('data_root') or ''
+    if root and not osp.isdir(root):
+        raise PreflightError(f'{split}: data_root {root} does not exist. Point '
+                             f'{split}.dataset.data_root at the dataset.')
+    ann_file = osp.join(root, dataset.ann_file)
+    coco = _load_coco(ann_file)
+    from mmdet.datasets import CocoDataset
+    classes = list(dataset.get('metainfo', {}).get('classes') or
+                   CocoDataset.METAINFO['classes'])
+    names = [c['name'] for c in coco['categories']]
+    absent = [c for c in classes if c not in names]
+    if absent:
+        raise PreflightError(
+            f'{split}: {ann_file} has no categories {absent[:5]}; set '
+            f'{split}.dataset.metainfo=dict(classes=...) to the names in the file '
+            f'({names[:5]}...).')
+    num_classes = _num_classes(model)
+    if num_classes is not None and num_classes != len(classes):
+        raise PreflightError(
+            f'the model predicts {num_classes} classes but {split} has {len(classes)}: '
+            f'set model.roi_head.bbox_head.num_classes (and mask_head.num_classes) to '
+            f'{len(classes)}.')
+    img_dir = osp.join(root, dataset.get('data_prefix', {}).get('img', ''))
+    absent_images = [im['file_name'] for im in coco['images']
+                     if not osp.isfile(osp.join(img_dir, im['file_name']))]
+    if absent_images:
+        raise PreflightError(
+            f'{split}: {len(absent_images)} images listed in {ann_file} are not in '
+            f'{img_dir} (e.g. {absent_images[:3]}). Check data_prefix.img.')
+    with_ann = {a['image_id'] for a in coco['annotations']}
+    counts = dict(
+        images_without_annotations=sum(im['id'] not in with_ann for im in coco['images']),
+        zero_area_boxes=sum(a['bbox'][2] < 1 or a['bbox'][3] < 1 or a.get('area', 1) <= 0
+                            for a in coco['annotations']),
+        degenerate_polygons=sum(
+            len(p) < 6 for a in coco['annotations']
+            if isinstance(a.get('segmentation'), list) for p in a['segmentation']))
+    if any(counts.values()):
+        print_log(f'{split}: {ann_file}: skipped by the loader: ' +
+                  ', '.join(f'{v} {k.replace("_", " ")}' for k, v in counts.items()),
+                  logger='current')
+    return counts
+
+
+def preflight(cfg: Config, config_path: str, resume: bool) -> List[Dict[str, int]]:
+    """Run every check that applies to ``cfg``; return the skip counts per dataset."""
+    check_work_dir(cfg.work_dir, config_path, resume)
+    counts = []
+    for split, dataset in _dataset_cfgs(cfg):
+        if 'Coco' in str(dataset.get('type', '')) and 'ann_file' in dataset:
+            counts.append(check_coco_dataset(split, dataset, cfg.model))
+    return counts
+
+
+@contextmanager
+def explained_build_errors() -> Iterator[None]:
+    """Re-raise known model-building errors with the setting that fixes them."""
+    try:
+        yield
+    except ValueError as e:
+        if 'divisible by num_groups' in str(e):
+            raise PreflightError(
+                f'GroupNorm: {e}. Every GN layer needs num_groups to divide its '
+                'channels: change norm_cfg.num_groups (32 in the paper) or the layer '
+                'widths (e.g. the backbone base_channels, neck out_channels).') from e
+        raise

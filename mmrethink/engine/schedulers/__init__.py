@@ -1,0 +1,3 @@
+from .warmup_multistep_lr import WarmupMultiStepLR
+
+__all__ = ['WarmupMultiStepLR']

@@ -1,0 +1,105 @@
+"""The paper's schedule rule, and its rescaling to another total batch size.
+
+He et al. (2019), Sec. 4: 1x = 90k iterations at batch 16, Nx = N x 90k, and the LR
+drops 10x at the last 60k and the last 20k iterations whatever N is. Configs write the
+resulting numbers out (so ``print_config`` shows them); :func:`paper_schedule` is the
+rule they are checked against, and :func:`scale_schedule_to_batch` is the option that
+keeps the number of images seen equal when the real total batch differs from 16.
+"""
+from dataclasses import dataclass, replace
+from typing import Tuple
+
+from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
+
+REFERENCE_BATCH = 16
+ITERS_PER_1X = 90_000
+DROPS_BEFORE_END = (60_000, 20_000)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Iteration counts and LR of one schedule at one total batch size."""
+
+    max_iters: int
+    milestones: Tuple[int, ...]
+    warmup_iters: int = 500
+    lr: float = 0.02
+    batch_size: int = REFERENCE_BATCH
+
+    def at_batch(self, batch_size: int) -> 'Schedule':
+        """The same number of images seen at ``batch_size``; LR scaled linearly."""
+        iters = self.batch_size / batch_size
+        return replace(
+            self,
+            max_iters=round(self.max_iters * iters),
+            milestones=tuple(round(m * iters) for m in self.milestones),
+            warmup_iters=round(self.warmup_iters * iters),
+            lr=self.lr * batch_size / self.batch_size,
+            batch_size=batch_size)
+
+
+def paper_schedule(multiple: float,
+                   iters_per_1x: int = ITERS_PER_1X,
+                   drops_before_end: Tuple[int, ...] = DROPS_BEFORE_END) -> Schedule:
+    """The Nx schedule at batch 16: e.g. 6x -> 540k iters, drops at 480k and 520k."""
+    max_iters = round(multiple * iters_per_1x)
+    return Schedule(max_iters, tuple(max_iters - d for d in drops_before_end))
+
+
+def total_batch_size(cfg: Config, world_size: int) -> int:
+    return world_size * cfg.train_dataloader.batch_size
+
+
+def scale_schedule_to_batch(cfg: Config, world_size: int) -> None:
+    """Rescale ``cfg`` in place from ``auto_scale_schedule.base_batch_size`` to the real batch.
+
+    Iterations, LR milestones, warm-up, checkpoint and validation intervals are
+    multiplied by base/real and the LR by real/base, so the run sees the same images
+    with the same LR per image. MMEngine's ``auto_scale_lr`` scales only the LR; it must
+    be off when this is on, or the LR would be scaled twice.
+    """
+    options = cfg.get('auto_scale_schedule', {})
+    base_batch = options.get('base_batch_size', REFERENCE_BATCH)
+    real_batch = total_batch_size(cfg, world_size)
+    if cfg.get('auto_scale_lr', {}).get('enable', False):
+        raise ValueError(
+            'auto_scale_schedule and auto_scale_lr are both enabled; the LR would be '
+            'scaled twice. Drop --auto-scale-lr (auto_scale_schedule scales the LR too).')
+    if real_batch == base_batch:
+        print_log(f'auto_scale_schedule: total batch {real_batch} equals the base '
+                  'batch, schedule unchanged.', logger='current')
+        return
+    iters = base_batch / real_batch
+
+    def scaled(n: int) -> int:
+        return max(1, round(n * iters))
+
+    before = cfg.train_cfg.max_iters
+    cfg.train_cfg.max_iters = scaled(before)
+    if 'val_interval' in cfg.train_cfg:
+        cfg.train_cfg.val_interval = scaled(cfg.train_cfg.val_interval)
+    checkpoint = cfg.get('default_hooks', {}).get('checkpoint')
+    if checkpoint is not None and 'interval' in checkpoint:
+        checkpoint.interval = scaled(checkpoint.interval)
+    schedulers = cfg.param_scheduler
+    for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+        _scale_scheduler(scheduler, scaled)
+    cfg.optim_wrapper.optimizer.lr *= real_batch / base_batch
+    print_log(
+        f'auto_scale_schedule: total batch {real_batch} (base {base_batch}): '
+        f'max_iters {before} -> {cfg.train_cfg.max_iters}, '
+        f'schedulers {schedulers}, lr {cfg.optim_wrapper.optimizer.lr:g}',
+        logger='current')
+
+
+def _scale_scheduler(scheduler: ConfigDict, scaled) -> None:
+    if scheduler.get('by_epoch', False):
+        raise ValueError(
+            f'auto_scale_schedule works on iteration-based schedules; {scheduler.type} '
+            'has by_epoch=True. Use the pack\'s WarmupMultiStepLR or set by_epoch=False.')
+    for key in ('begin', 'end', 'warmup_iters'):
+        if key in scheduler and scheduler[key] < 2**31:
+            scheduler[key] = scaled(scheduler[key])
+    if 'milestones' in scheduler:
+        scheduler.milestones = [scaled(m) for m in scheduler.milestones]

@@ -1,0 +1,3 @@
+from .accuracy import ClassificationAccuracy
+
+__all__ = ['ClassificationAccuracy']

@@ -1,0 +1,93 @@
+"""Train a detector: mmdet's tools/train.py, plus what mmrethink adds.
+
+Adds to mmdet's flags: ``--auto-scale-schedule`` (the paper's schedule at another
+total batch), input checks before anything is built, CPU-only distributed runs (gloo),
+and bf16 for ``--amp`` where the GPU supports it.
+"""
+import argparse
+import os
+import os.path as osp
+
+import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope first
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from mmrethink.engine.launch import prepare_launch, world_size
+from mmrethink.engine.preflight import explained_build_errors, preflight
+from mmrethink.engine.schedules import scale_schedule_to_batch
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a detector')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument('--amp', action='store_true', default=False,
+                        help='mixed precision (bf16 where the GPU supports it)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help="MMEngine's linear LR scaling to the real total batch")
+    parser.add_argument(
+        '--auto-scale-schedule', action='store_true',
+        help='scale iterations, LR drops, warm-up, intervals by 16/B and the LR by B/16 '
+        'for the real total batch B (same images seen as at batch 16)')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from this checkpoint, or without a path from the latest one in '
+        'the work dir')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, e.g. key=value key.sub=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        enable_amp(cfg)
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr.enable = True
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        cfg.resume, cfg.load_from = True, args.resume
+    return cfg
+
+
+def enable_amp(cfg: Config) -> None:
+    import torch
+    if not torch.cuda.is_available():
+        raise SystemExit('--amp needs a GPU: mmengine\'s AmpOptimWrapper runs on CUDA only.')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    if torch.cuda.is_bf16_supported():
+        cfg.optim_wrapper.dtype = 'bfloat16'  # same range as fp32: no loss scaling
+    else:
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = build_config(args)
+    preflight(cfg, args.config, resume=bool(cfg.get('resume')))
+    prepare_launch(cfg, args.launcher)
+    if args.auto_scale_schedule or cfg.get('auto_scale_schedule', {}).get('enable'):
+        scale_schedule_to_batch(cfg, world_size(args.launcher))
+    with explained_build_errors():
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
