@@ -6,6 +6,8 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
+plt.rcParams['svg.fonttype'] = 'none'  # labels stay text in the SVG: searchable, editable
+
 from .runs import Run  # noqa: E402
 
 METRICS = {'coco/bbox_mAP': 'bbox AP', 'coco/segm_mAP': 'mask AP'}

@@ -22,9 +22,11 @@ class ConvergenceHook(Hook):
     so the curves can be drawn against samples seen as in the paper's Figure 1. The
     totals travel in every checkpoint, so ``--resume`` continues them; the file is only
     ever appended to (a record past the resumed checkpoint is superseded by the one
-    written again after it: readers keep the last record per iteration). Counting is a
-    few integer additions per iteration; ranks are summed only at evaluations and
-    checkpoints.
+    written again after it: readers keep the last record per iteration). A checkpoint
+    is written just before the evaluation of the same iteration; if a run was killed in
+    between, the resumed run evaluates that iteration first, so no point is lost.
+    Counting is a few integer additions per iteration; ranks are summed only at
+    evaluations and checkpoints.
 
     Args:
         filename: File name inside the work dir.
@@ -36,6 +38,7 @@ class ConvergenceHook(Hook):
         self.filename = filename
         self.total = dict.fromkeys(COUNTS, 0)  # all ranks, as of the last sync
         self.local = dict.fromkeys(COUNTS, 0)  # this rank, since the last sync
+        self.resumed_iter = 0
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: Optional[Dict] = None,
                          outputs=None) -> None:
@@ -60,8 +63,21 @@ class ConvergenceHook(Hook):
         if 'convergence' in checkpoint:
             self.total = dict(checkpoint['convergence'])
             self.local = dict.fromkeys(COUNTS, 0)
+            self.resumed_iter = checkpoint['meta'].get('iter', 0)
             print_log(f'ConvergenceHook: continuing from {self.total} at iteration '
-                      f'{checkpoint["meta"].get("iter")}', logger='current')
+                      f'{self.resumed_iter}', logger='current')
+
+    def before_train(self, runner) -> None:
+        path = osp.join(runner.work_dir, self.filename)
+        interval = getattr(runner.train_loop, 'val_interval', 0)
+        if not (self.resumed_iter and interval and self.resumed_iter % interval == 0):
+            return
+        recorded = {r['iter'] for r in read_convergence(path)} if osp.isfile(path) else set()
+        if self.resumed_iter not in recorded:
+            print_log(f'ConvergenceHook: the evaluation at iteration {self.resumed_iter} '
+                      'was interrupted; running it before training resumes.',
+                      logger='current')
+            runner.val_loop.run()
 
     def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
         record = dict(iter=runner.iter, lr=runner.optim_wrapper.get_lr()['lr'][0],
