@@ -4,7 +4,8 @@
 # runner reverts SyncBN to BN (mmrethink warns once).
 _base_ = './mask-rcnn_r50_fpn_gn-all.py'
 
-norm_cfg = dict(type='SyncBN', requires_grad=True)
+# _delete_: replace the base's GN settings (num_groups) instead of merging into them.
+norm_cfg = dict(_delete_=True, type='SyncBN', requires_grad=True)
 model = dict(
     # The BN ImageNet model (torchvision://resnet50) is pytorch-style: RGB, mean/std.
     data_preprocessor=dict(

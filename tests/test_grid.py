@@ -1,0 +1,323 @@
+"""Issue: the experiment grid, schedules, initializer and guard."""
+import copy
+import glob
+import os.path as osp
+import re
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import Dict, Tuple
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from conftest import REPO
+from mmrethink.engine.hooks.arm_guard_hook import (ArmGuardHook, ArmMisconfigured,
+                                                    frozen_or_eval_layers)
+from mmrethink.engine.launch import sync_bn_fallback
+from mmrethink.engine.schedules import paper_schedule, scale_schedule_to_batch
+
+LEAVES = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
+                if '_base_' not in p and 'classifier' not in p)
+NAMES = {osp.splitext(osp.basename(p))[0]: p for p in LEAVES}
+
+
+def build(cfg_model: Dict, init: bool = False):
+    """Build (and initialize) a model in mmdet's scope, as the Runner does."""
+    from mmdet.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(cfg_model)
+        if init:
+            model.init_weights()
+    return model
+
+
+@lru_cache(maxsize=None)
+def param_shapes(name: str) -> Tuple:
+    """Build a config's full-size model once; keep only its parameter shapes."""
+    cfg = Config.fromfile(NAMES[name])
+    sync_bn_fallback(cfg, 'test')  # SyncBN layers cannot be built without a process group
+    model = build(cfg.model)
+    assert frozen_or_eval_layers(model) == [], name
+    return tuple((k, tuple(v.shape)) for k, v in model.state_dict().items())
+
+
+def test_grid_is_complete():
+    expected = [f'mask-rcnn_{d}-{arm}_fpn_{norm}-all_{n}x_coco'
+                for d in ('r50', 'r101') for norm in ('gn', 'syncbn')
+                for arm in ('scratch', 'pretrained') for n in range(1, 7)]
+    expected += [f'faster-rcnn_r50-{arm}_fpn_gn-all_{n}x_coco'
+                 for arm in ('scratch', 'pretrained') for n in (3, 6)]
+    expected += ['mask-rcnn_r50-scratch_fpn_gn-all_ms-9x_coco',
+                 'mask-rcnn_r101-scratch_fpn_gn-all_ms-9x_coco',
+                 'mask-rcnn_r50-pretrained_fpn_gn-all_ms-6x_coco',
+                 'mask-rcnn_r101-pretrained_fpn_gn-all_ms-6x_coco',
+                 'mask-rcnn_x152-32x8d-scratch_fpn_gn-all_ms-9x_coco',
+                 'cascade-mask-rcnn_x152-32x8d-scratch_fpn_gn-all_ms-9x_coco',
+                 'faster-rcnn_r101-scratch_fpn_gn-all_ms-144k_voc0712',
+                 'faster-rcnn_r101-pretrained_fpn_gn-all_ms-18k_voc0712']
+    for tag in ('10k', '3-5k', '1k'):
+        expected += [f'mask-rcnn_r50-scratch_fpn_gn-all_3x_coco-{tag}',
+                     f'mask-rcnn_r50-pretrained_fpn_gn-all_1x_coco-{tag}']
+    expected += [f'mask-rcnn_r50-{arm}_fpn_gn-all_ms-512-800-6x_coco-35k'
+                 for arm in ('scratch', 'pretrained')]
+    assert not set(expected) - set(NAMES)
+
+
+@pytest.mark.parametrize('name', sorted(NAMES))
+def test_config_builds_with_nothing_frozen(name):
+    assert param_shapes(name)
+
+
+def _twin(name: str) -> str:
+    """The scratch config of a pretrained one: same name but the arm (and, where the
+    paper trains the arms for different lengths, the schedule)."""
+    exact = name.replace('-pretrained_', '-scratch_')
+    if exact in NAMES:
+        return exact
+    pattern = re.escape(exact)
+    for schedule in re.findall(r'_((?:ms-)?[\d-]*\d+k?x?)_', name):
+        pattern = pattern.replace(re.escape(schedule), r'(ms-)?[\d-]*\d+k?x?', 1)
+    matches = [n for n in NAMES if re.fullmatch(pattern, n)]
+    assert matches, f'no scratch twin for {name}'
+    return sorted(matches)[0]
+
+
+@pytest.mark.parametrize('name', sorted(n for n in NAMES if '-pretrained_' in n))
+def test_paired_arms_share_the_architecture(name):
+    assert param_shapes(name) == param_shapes(_twin(name))
+
+
+def _multiple(name: str):
+    m = re.search(r'_(?:ms-(?:512-800-)?)?(\d)x_', name)
+    return int(m[1]) if m else None
+
+
+@pytest.mark.parametrize('name', sorted(n for n in NAMES if 'coco' in n))
+def test_schedules_follow_the_paper_rule(name):
+    cfg = Config.fromfile(NAMES[name])
+    n = _multiple(name)
+    expected = paper_schedule(n)
+    assert cfg.train_cfg.max_iters == expected.max_iters
+    assert tuple(cfg.param_scheduler.milestones) == expected.milestones
+    assert cfg.param_scheduler.type == 'WarmupMultiStepLR'
+    assert cfg.optim_wrapper.optimizer.lr == (0.04 if '35k' in name else 0.02)
+    assert cfg.optim_wrapper.paramwise_cfg.norm_decay_mult == 0
+
+
+def test_paper_rule_values():
+    assert paper_schedule(1).milestones == (30000, 70000)
+    assert paper_schedule(2).milestones == (120000, 160000)
+    assert paper_schedule(3).milestones == (210000, 250000)
+    assert paper_schedule(6) == paper_schedule(6).at_batch(16)
+    assert (paper_schedule(6).max_iters, paper_schedule(6).milestones) == (540000, (480000, 520000))
+    nine = paper_schedule(9)
+    assert (nine.max_iters, nine.milestones) == (810000, (750000, 790000))
+    big = nine.at_batch(64)  # Detectron2's scratch 9x
+    assert (big.max_iters, big.milestones, big.lr) == (202500, (187500, 197500), 0.08)
+
+
+def test_auto_scale_schedule_keeps_images_seen():
+    cfg = Config.fromfile(NAMES['mask-rcnn_r50-scratch_fpn_gn-all_ms-9x_coco'])
+    scale_schedule_to_batch(cfg, world_size=32)  # 32 GPUs x 2 images = 64
+    assert cfg.train_cfg.max_iters == 202500
+    assert cfg.param_scheduler.milestones == [187500, 197500]
+    assert cfg.param_scheduler.warmup_iters == 125
+    assert cfg.train_cfg.val_interval == 2500
+    assert cfg.default_hooks.checkpoint.interval == 2500
+    assert cfg.optim_wrapper.optimizer.lr == pytest.approx(0.08)
+    halved = Config.fromfile(NAMES['mask-rcnn_r50-scratch_fpn_gn-all_2x_coco'])
+    scale_schedule_to_batch(halved, world_size=4)  # batch 8: twice the iterations
+    assert (halved.train_cfg.max_iters, halved.param_scheduler.milestones) == \
+        (360000, [240000, 320000])
+    assert halved.optim_wrapper.optimizer.lr == pytest.approx(0.01)
+
+
+def test_auto_scale_schedule_refuses_double_lr_scaling():
+    cfg = Config.fromfile(NAMES['mask-rcnn_r50-scratch_fpn_gn-all_2x_coco'])
+    cfg.auto_scale_lr.enable = True
+    with pytest.raises(ValueError, match='scaled twice'):
+        scale_schedule_to_batch(cfg, world_size=4)
+
+
+def test_warmup_multistep_lr_values():
+    from mmengine.optim import OptimWrapper
+
+    from mmrethink.engine.schedulers import WarmupMultiStepLR
+    param = torch.nn.Parameter(torch.zeros(1))
+    optim = OptimWrapper(torch.optim.SGD([param], lr=0.02))
+    scheduler = WarmupMultiStepLR(optim, milestones=[10, 15], warmup_iters=4,
+                                  warmup_factor=1 / 3, by_epoch=False)
+    lrs = []
+    for _ in range(20):
+        lrs.append(optim.get_lr()['lr'][0])
+        optim.step()
+        scheduler.step()
+    assert lrs[0] == pytest.approx(0.02 / 3)
+    assert lrs[2] == pytest.approx(0.02 * (1 / 3 + (2 / 3) * 0.5))
+    assert lrs[4:10] == pytest.approx([0.02] * 6)
+    assert lrs[10:15] == pytest.approx([0.002] * 5)
+    assert lrs[15:] == pytest.approx([0.0002] * 5)
+
+
+def _mini_detector(**init_kwargs):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'demo',
+                                   'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes.py'))
+    cfg.model.init_cfg.update(init_kwargs)
+    return cfg, build(cfg.model, init=True)
+
+
+def test_msra_init_statistics():
+    _, model = _mini_detector()
+    checked = 0
+    for name, layer in model.named_modules():
+        if isinstance(layer, torch.nn.Conv2d) and not name.endswith(
+                ('rpn_cls', 'rpn_reg', 'conv_logits')) and layer.weight.numel() >= 4096:
+            fan_out = layer.out_channels * layer.kernel_size[0] * layer.kernel_size[1]
+            assert layer.weight.std().item() == pytest.approx((2 / fan_out)**0.5, rel=0.1), name
+            checked += 1
+        if isinstance(layer, torch.nn.GroupNorm):
+            assert torch.all(layer.weight == 1) and torch.all(layer.bias == 0), name
+    assert checked >= 20  # backbone, FPN and heads
+    # predictors keep their heads' init: small Gaussians
+    assert model.roi_head.bbox_head.fc_cls.weight.std().item() == pytest.approx(0.01, rel=0.2)
+    assert model.rpn_head.rpn_cls.weight.std().item() == pytest.approx(0.01, rel=0.2)
+
+
+def test_msra_init_zero_init_last_norm_only_when_asked():
+    _, model = _mini_detector()
+    assert torch.all(model.backbone.layer1[0].norm2.weight == 1)
+    _, model = _mini_detector(zero_init_last_norm=True)
+    assert torch.all(model.backbone.layer1[0].norm2.weight == 0)
+
+
+def test_msra_init_keeps_a_pretrained_backbone(tmp_path):
+    cfg, source = _mini_detector()
+    checkpoint = str(tmp_path / 'backbone.pth')
+    torch.save({'state_dict': {f'backbone.{k}': v for k, v in
+                               source.backbone.state_dict().items()}}, checkpoint)
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint,
+                                       prefix='backbone.')
+    model = build(cfg.model, init=True)
+    for key, value in source.backbone.state_dict().items():
+        assert torch.equal(model.backbone.state_dict()[key], value), key
+
+
+def _fake_runner(cfg, model, resume=False):
+    cfg.resume = resume
+    return SimpleNamespace(cfg=cfg, model=model)
+
+
+def test_guard_refuses_scratch_with_weights_or_frozen_layers(tmp_path):
+    cfg, model = _mini_detector()
+    guard = ArmGuardHook('scratch')
+    guard.before_run(_fake_runner(copy.deepcopy(cfg), model))  # the real config passes
+    bad = copy.deepcopy(cfg)
+    bad.load_from = 'somebody_elses.pth'
+    with pytest.raises(ArmMisconfigured, match='load_from'):
+        guard.before_run(_fake_runner(bad, model))
+    bad = copy.deepcopy(cfg)
+    bad.model.backbone.init_cfg = dict(type='Pretrained', checkpoint='x.pth')
+    with pytest.raises(ArmMisconfigured, match=r'model\.backbone\.init_cfg'):
+        guard.before_run(_fake_runner(bad, model))
+    bad = copy.deepcopy(cfg)
+    bad.model.backbone.frozen_stages = 1
+    frozen = build(bad.model)
+    with pytest.raises(ArmMisconfigured, match='frozen_stages=1 .* set it to -1'):
+        guard.before_run(_fake_runner(bad, frozen))
+    bad = copy.deepcopy(cfg)
+    bad.model.backbone.norm_cfg = dict(type='BN')
+    bad.model.backbone.norm_eval = True
+    with pytest.raises(ArmMisconfigured, match='norm_eval=True'):
+        guard.before_run(_fake_runner(bad, build(bad.model)))
+
+
+def test_guard_refuses_pretrained_without_a_matching_checkpoint(tmp_path):
+    cfg, source = _mini_detector()
+    guard = ArmGuardHook('pretrained')
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', prefix='backbone.',
+                                       checkpoint=str(tmp_path / 'missing.pth'))
+    with pytest.raises(ArmMisconfigured, match='does not exist'):
+        guard.before_run(_fake_runner(cfg, source))
+    other = build(dict(type='ResNet', depth=18, base_channels=32))  # another width
+    torch.save({f'backbone.{k}': v for k, v in other.state_dict().items()},
+               str(tmp_path / 'other.pth'))
+    cfg.model.backbone.init_cfg.checkpoint = str(tmp_path / 'other.pth')
+    with pytest.raises(ArmMisconfigured, match=r'provides only .*init_cfg\.checkpoint'):
+        guard.before_train(_fake_runner(cfg, source))
+    torch.save({f'backbone.{k}': v for k, v in source.backbone.state_dict().items()},
+               str(tmp_path / 'same.pth'))
+    cfg.model.backbone.init_cfg.checkpoint = str(tmp_path / 'same.pth')
+    guard.before_train(_fake_runner(cfg, source))  # a matching checkpoint passes
+    fraction, missing = ArmGuardHook.loaded_fraction(source, cfg.model.backbone.init_cfg)
+    assert (fraction, missing) == (1.0, [])
+
+
+def _set_gn_groups(node, groups: int) -> None:
+    if isinstance(node, dict):
+        if node.get('type') == 'GN':
+            node['num_groups'] = groups
+        for value in node.values():
+            _set_gn_groups(value, groups)
+    elif isinstance(node, list):
+        for value in node:
+            _set_gn_groups(value, groups)
+
+
+def shrink(cfg: Config) -> Dict:
+    """The same detector family at toy width: ResNet-18/16 channels, 32-channel heads."""
+    model = copy.deepcopy(cfg.model)
+    _set_gn_groups(model, 8)
+    for key in ('groups', 'base_width'):
+        model.backbone.pop(key, None)
+    model.backbone.update(type='ResNet', depth=18, base_channels=16)
+    model.neck.update(in_channels=[16, 32, 64, 128], out_channels=32)
+    model.rpn_head.update(in_channels=32, feat_channels=32)
+    roi = model.roi_head
+    roi.bbox_roi_extractor.out_channels = 32
+    heads = roi.bbox_head if isinstance(roi.bbox_head, list) else [roi.bbox_head]
+    for head in heads:
+        head.update(in_channels=32, conv_out_channels=32, fc_out_channels=64)
+    if roi.get('mask_head'):
+        roi.mask_roi_extractor.out_channels = 32
+        roi.mask_head.update(in_channels=32, conv_out_channels=32)
+    model.train_cfg.rpn.sampler.num = 64
+    stages = model.train_cfg.rcnn if isinstance(model.train_cfg.rcnn, list) else [
+        model.train_cfg.rcnn]
+    for stage in stages:
+        stage.sampler.num = 32
+    return model
+
+
+FAMILIES = ['mask-rcnn_r50-scratch_fpn_gn-all_1x_coco',
+            'mask-rcnn_r50-pretrained_fpn_syncbn-all_1x_coco',
+            'faster-rcnn_r50-scratch_fpn_gn-all_3x_coco',
+            'mask-rcnn_x152-32x8d-scratch_fpn_gn-all_ms-9x_coco',
+            'cascade-mask-rcnn_x152-32x8d-scratch_fpn_gn-all_ms-9x_coco',
+            'mask-rcnn_r50-scratch_fpn_gn-all_ms-512-800-6x_coco-35k',
+            'faster-rcnn_r101-scratch_fpn_gn-all_ms-144k_voc0712',
+            'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes']
+
+
+@pytest.mark.parametrize('name', FAMILIES)
+def test_family_forward_backward_shrunk(name):
+    from mmdet.testing import demo_mm_inputs
+    cfg = Config.fromfile(NAMES[name])
+    sync_bn_fallback(cfg, 'test')
+    model_cfg = shrink(cfg)
+    model_cfg.backbone.init_cfg = None  # no download: the arm's checkpoint is not the point
+    model = build(model_cfg, init=True)
+    model.train()
+    head = model_cfg.roi_head.bbox_head
+    num_classes = (head[0] if isinstance(head, list) else head).num_classes
+    packed = demo_mm_inputs(2, image_shapes=[(3, 128, 160), (3, 96, 128)], num_items=[3, 2],
+                            num_classes=num_classes, with_mask=True)
+    data = model.data_preprocessor(packed, True)
+    loss, log_vars = model.parse_losses(model(**data, mode='loss'))
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert ('loss_mask' in log_vars or 's0.loss_mask' in log_vars) == bool(
+        model_cfg.roi_head.get('mask_head'))
+    grad = model.backbone.conv1.weight.grad
+    assert grad is not None and grad.abs().sum() > 0
