@@ -76,9 +76,10 @@ def _twin(name: str) -> str:
     exact = name.replace('-pretrained_', '-scratch_')
     if exact in NAMES:
         return exact
-    pattern = re.escape(exact)
-    for schedule in re.findall(r'_((?:ms-)?[\d-]*\d+k?x?)_', name):
-        pattern = pattern.replace(re.escape(schedule), r'(ms-)?[\d-]*\d+k?x?', 1)
+    parts = exact.split('_')  # {algo}_{backbone}_{neck}_{norm}_{schedule}_{data}
+    parts = [re.escape(p) for p in parts]
+    parts[4] = re.sub(r'\\?\d+[kx]$', '', parts[4]) + r'\d+[kx]'
+    pattern = '_'.join(parts)
     matches = [n for n in NAMES if re.fullmatch(pattern, n)]
     assert matches, f'no scratch twin for {name}'
     return sorted(matches)[0]

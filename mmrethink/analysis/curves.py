@@ -15,8 +15,14 @@ X_AXES = {'iter': 'iterations', 'images': 'images seen'}
 
 
 def curve(run: Run, metric: str, x: str = 'iter') -> List[tuple]:
-    """``(x, AP in percent)`` points of one run."""
-    return [(r[x], 100 * r[metric]) for r in run.records if metric in r and r[metric] >= 0]
+    """``(x, AP in percent)`` points of one run.
+
+    An evaluation with no detection at all has no COCO metrics: it is drawn at AP 0,
+    unless the run never reports the metric (a Faster R-CNN has no mask AP).
+    """
+    if not any(metric in r for r in run.records):
+        return []
+    return [(r[x], 100 * r.get(metric, 0.0)) for r in run.records if r.get(metric, 0.0) >= 0]
 
 
 def plot_curves(runs: Sequence[Run], out_stem: str, x: str = 'iter',

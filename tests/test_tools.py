@@ -1,0 +1,190 @@
+"""Issues: experiment tools (subset, hook, curves, accounting, table) and the demo."""
+import json
+import os.path as osp
+import re
+import sys
+from types import SimpleNamespace
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from conftest import REPO, SCRATCH, run
+from mmrethink.datasets.coco_subset import make_subset, summary
+from mmrethink.engine.hooks.convergence_hook import ConvergenceHook, read_convergence
+
+TOOLS = osp.join(REPO, 'tools')
+
+
+@pytest.fixture(scope='session')
+def demo(tmp_path_factory):
+    """One smoke run of the main job; several tests read its output."""
+    out = str(tmp_path_factory.mktemp('demo') / 'out')
+    proc = run([sys.executable, osp.join(TOOLS, 'demo.py'), '--smoke', '--out', out])
+    return out, proc.stdout
+
+
+def _coco(n_images: int = 30):
+    images = [dict(id=i, file_name=f'{i}.png', height=10, width=10) for i in range(1, n_images + 1)]
+    anns = [dict(id=j, image_id=1 + j % n_images, category_id=1 + j % 3, bbox=[0, 0, 2, 2],
+                 area=4, iscrowd=0) for j in range(70)]
+    cats = [dict(id=c, name=f'c{c}') for c in (1, 2, 3, 4)]
+    return dict(images=images, annotations=anns, categories=cats, info={'v': 1})
+
+
+def test_subset_is_seeded_keeps_categories_and_counts():
+    coco = _coco()
+    a, b, c = make_subset(coco, 10, 0), make_subset(coco, 10, 0), make_subset(coco, 10, 1)
+    assert a == b and a != c
+    ids = {im['id'] for im in a['images']}
+    assert len(ids) == 10 and all(ann['image_id'] in ids for ann in a['annotations'])
+    assert len(a['annotations']) == sum(ann['image_id'] in ids for ann in coco['annotations'])
+    assert a['categories'] == coco['categories'] and a['info'] == coco['info']
+    stats = summary(a)
+    assert stats['images'] == 10 and stats['instances'] == len(a['annotations'])
+    assert set(stats['per_category']) == {'c1', 'c2', 'c3', 'c4'}
+    assert stats['per_category']['c4'] == 0
+
+
+def test_subset_cli_writes_and_refuses(tmp_path):
+    ann = tmp_path / 'instances_train.json'
+    ann.write_text(json.dumps(_coco()))
+    tool = [sys.executable, osp.join(TOOLS, 'make_coco_subset.py'), str(ann)]
+    proc = run(tool + ['--num-images', '12'])
+    out = tmp_path / 'instances_train_12_seed0.json'
+    assert 'wrote' in proc.stdout and '12 images' in proc.stdout
+    assert len(json.loads(out.read_text())['images']) == 12
+    again = run(tool + ['--num-images', '12'], check=False)
+    assert again.returncode != 0 and '--force' in again.stderr
+    assert run(tool + ['--num-images', '12', '--force']).returncode == 0
+    too_many = run(tool + ['--num-images', '31'], check=False)
+    assert too_many.returncode != 0 and 'has 30' in too_many.stderr
+    missing = run([sys.executable, osp.join(TOOLS, 'make_coco_subset.py'),
+                   str(tmp_path / 'nope.json'), '--num-images', '1'], check=False)
+    assert missing.returncode != 0 and 'not found' in missing.stderr
+    bad = tmp_path / 'bad.json'
+    bad.write_text('{"images": [')
+    broken = run([sys.executable, osp.join(TOOLS, 'make_coco_subset.py'), str(bad),
+                  '--num-images', '1'], check=False)
+    assert broken.returncode != 0 and 'not valid JSON' in broken.stderr
+
+
+def test_convergence_hook_counts_what_the_batches_hold(shapes, tmp_path):
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(SCRATCH)
+    cfg.train_dataloader.dataset.data_root = shapes + '/'
+    cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+        batches = [b for _, b in zip(range(3), loader)]
+    hook = ConvergenceHook()
+    for batch in batches:
+        hook.after_train_iter(None, 0, batch)
+    images = sum(len(b['inputs']) for b in batches)
+    pixels = sum(t.shape[1] * t.shape[2] for b in batches for t in b['inputs'])
+    instances = sum(len(s.gt_instances.bboxes) for b in batches for s in b['data_samples'])
+    assert hook.local == dict(images=images, instances=instances, pixels=pixels)
+    runner = SimpleNamespace(iter=3, work_dir=str(tmp_path), optim_wrapper=SimpleNamespace(
+        get_lr=lambda: {'lr': [0.01]}))
+    hook.after_val_epoch(runner, {'coco/bbox_mAP': 0.25})
+    hook.after_val_epoch(runner, {'coco/bbox_mAP': 0.5})  # a later record supersedes
+    records = read_convergence(osp.join(str(tmp_path), 'convergence.jsonl'))
+    assert records == [dict(iter=3, lr=0.01, images=images, instances=instances,
+                            pixels=pixels, **{'coco/bbox_mAP': 0.5})]
+
+
+def test_convergence_hook_sums_ranks(monkeypatch):
+    """The cross-rank sum, with all_reduce standing in for a 2-process group."""
+    import mmrethink.engine.hooks.convergence_hook as module
+    monkeypatch.setattr(module, 'all_reduce', lambda t: t.mul_(2))  # two equal ranks
+    hook = ConvergenceHook()
+    hook.local = dict(images=4, instances=9, pixels=1000)
+    checkpoint = {}
+    hook.before_save_checkpoint(None, checkpoint)
+    assert checkpoint['convergence'] == dict(images=8, instances=18, pixels=2000)
+    assert hook.local == dict(images=0, instances=0, pixels=0)
+    restored = ConvergenceHook()
+    restored.after_load_checkpoint(None, dict(checkpoint, meta=dict(iter=4)))
+    assert restored.total == checkpoint['convergence'] and restored.resumed_iter == 4
+
+
+def test_demo_output_folder_and_numbers(demo):
+    out, stdout = demo
+    for name in ('curves.png', 'curves.svg', 'curves_images.png', 'samples.png',
+                 'results.md', 'samples.md', 'summary.md', 'logs/scratch.log',
+                 'logs/pretrained.log', 'logs/pretrain.log'):
+        assert osp.isfile(osp.join(out, name)), name
+    assert '[3/5] Mask R-CNN scratch' in stdout and 'Done in' in stdout
+    runs = {arm: read_convergence(osp.join(out, 'work_dirs', arm, 'convergence.jsonl'))
+            for arm in ('scratch', 'pretrained')}
+    cfg = Config.fromfile(osp.join(out, 'work_dirs', 'scratch',
+                                   osp.basename(SCRATCH)))
+    batch = cfg.train_dataloader.batch_size
+    for arm, records in runs.items():
+        assert [r['iter'] for r in records] == [6, 12], arm
+        assert records[-1]['images'] == 12 * batch  # counted from the real batches
+    results = open(osp.join(out, 'results.md')).read()
+    for arm, records in runs.items():
+        row = next(line for line in results.splitlines() if line.startswith(f'| {arm} |'))
+        box = records[-1].get('coco/bbox_mAP')
+        shown = row.split('|')[3].strip()
+        assert shown == ('—' if box is None else f'{100 * box:.1f}'), row
+    samples = open(osp.join(out, 'samples.md')).read()
+    assert f'| scratch | images | 0 | {12 * batch:.3g} |' in samples
+    pretrain_images = 8 * 32  # smoke pre-training: 8 iterations at batch 32
+    assert f'| pretrained | images | {pretrain_images:.3g} |' in samples
+
+
+def test_plot_curves_cli_draws_labelled_lines(demo, tmp_path):
+    out, _ = demo
+    stem = str(tmp_path / 'fig')
+    arms = [osp.join(out, 'work_dirs', a) for a in ('scratch', 'pretrained')]
+    run([sys.executable, osp.join(TOOLS, 'plot_curves.py'), *arms, '--out', stem,
+         '--x', 'images'])
+    svg = open(stem + '.svg').read()
+    assert 'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes' in svg  # named from the config
+    assert 'mask-rcnn_r18-mini-pretrained_fpn_gn-all_shapes' in svg
+    assert 'images seen' in svg and osp.getsize(stem + '.png') > 10_000
+    bad = run([sys.executable, osp.join(TOOLS, 'plot_curves.py'), str(tmp_path)], check=False)
+    assert bad.returncode != 0 and 'convergence.jsonl not found' in bad.stderr
+
+
+def test_results_table_cli_matches_logs(demo):
+    out, _ = demo
+    work_dir = osp.join(out, 'work_dirs', 'scratch')
+    proc = run([sys.executable, osp.join(TOOLS, 'results_table.py'), work_dir])
+    last = read_convergence(osp.join(work_dir, 'convergence.jsonl'))[-1]
+    row = next(line for line in proc.stdout.splitlines() if 'mini-scratch' in line)
+    cells = [c.strip() for c in row.split('|')[1:-1]]
+    assert cells[1] == str(last['iter'])
+    box = last.get('coco/bbox_mAP')
+    assert cells[2] == ('—' if box is None else f'{100 * box:.1f}')
+
+
+def test_results_table_against_reference(tmp_path):
+    from mmrethink.analysis.results import results_table
+    from mmrethink.analysis.runs import Run
+    run_ = Run('mask-rcnn_r50-scratch_fpn_gn-all_6x_coco',
+               [dict(iter=540000, **{'coco/bbox_mAP': 0.405, 'coco/segm_mAP': 0.361})])
+    table = results_table([run_])
+    assert '| 40.5 | 36.1 | 41.3 | 36.6 | -0.8 | -0.5 |' in table
+    assert '41.2 | 37.4' in results_table([run_], source='mmdet')
+
+
+def test_count_samples_cli_from_real_statistics(shapes, tmp_path):
+    config = osp.join(REPO, 'configs', 'rethinking', 'mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py')
+    pretrained = config.replace('scratch', 'pretrained').replace('6x', '2x')
+    ann = osp.join(shapes, 'annotations', 'instances_train.json')
+    proc = run([sys.executable, osp.join(TOOLS, 'count_samples.py'), pretrained, config,
+                '--ann-file', ann, '--out', str(tmp_path / 's')])
+    coco = json.load(open(ann))
+    with_objects = {a['image_id'] for a in coco['annotations']}
+    per_image = len(coco['annotations']) / len(with_objects)
+    scratch_images = 540000 * 16
+    row = re.search(r'\| mask-rcnn_r50-scratch_fpn_gn-all_6x_coco \| instances \| 0 \| '
+                    r'([\d.e+]+) \|', proc.stdout)
+    assert float(row[1]) == pytest.approx(scratch_images * per_image, rel=1e-2)
+    assert f'| mask-rcnn_r50-pretrained_fpn_gn-all_2x_coco | images | {1.28e8:.3g} | ' \
+           f'{180000 * 16:.3g} |' in proc.stdout
+    assert osp.isfile(str(tmp_path / 's.png'))
