@@ -24,6 +24,8 @@ PRETRAINED = osp.join(DEMO, 'mask-rcnn_r18-mini-pretrained_fpn_gn-all_shapes.py'
 def checkout_env(**extra: str) -> Dict[str, str]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [REPO] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
+    # `python` in tools/*.sh is this interpreter (the venv's).
+    env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
     env.update(extra)
     return env
 

@@ -94,15 +94,22 @@ def test_convergence_hook_counts_what_the_batches_hold(shapes, tmp_path):
                             pixels=pixels, **{'coco/bbox_mAP': 0.5})]
 
 
-def test_convergence_hook_sums_ranks(monkeypatch):
-    """The cross-rank sum, with all_reduce standing in for a 2-process group."""
+def test_convergence_hook_sums_ranks_before_checkpoints(shapes, monkeypatch):
+    """Ranks are summed at the iteration a checkpoint is due (all_reduce standing in
+    for a 2-process group of equal ranks); rank 0 then writes the sum."""
     import mmrethink.engine.hooks.convergence_hook as module
-    monkeypatch.setattr(module, 'all_reduce', lambda t: t.mul_(2))  # two equal ranks
+    monkeypatch.setattr(module, 'all_reduce', lambda t: t.mul_(2))
     hook = ConvergenceHook()
-    hook.local = dict(images=4, instances=9, pixels=1000)
+    hook.checkpoint_hook = SimpleNamespace(by_epoch=False, interval=4, save_last=True)
+    batch = dict(inputs=[torch.zeros(3, 10, 20)], data_samples=[
+        SimpleNamespace(gt_instances=[0, 1, 2])])
+    for it in range(4):
+        hook.after_train_iter(SimpleNamespace(iter=it, max_iters=100), it, batch)
+        synced = it == 3  # (iter + 1) % interval == 0
+        assert hook.total['images'] == (8 if synced else 0)
     checkpoint = {}
     hook.before_save_checkpoint(None, checkpoint)
-    assert checkpoint['convergence'] == dict(images=8, instances=18, pixels=2000)
+    assert checkpoint['convergence'] == dict(images=8, instances=24, pixels=1600)
     assert hook.local == dict(images=0, instances=0, pixels=0)
     restored = ConvergenceHook()
     restored.after_load_checkpoint(None, dict(checkpoint, meta=dict(iter=4)))

@@ -81,7 +81,7 @@ def check_coco_dataset(split: str, dataset: Dict, model: Dict) -> Dict[str, int]
     if root and not osp.isdir(root):
         raise PreflightError(f'{split}: data_root {root} does not exist. Point '
                              f'{split}.dataset.data_root at the dataset.')
-    ann_file = osp.join(root, dataset.ann_file)
+    ann_file = osp.join(root, dataset['ann_file'])
     coco = _load_coco(ann_file)
     from mmdet.datasets import CocoDataset
     classes = list(dataset.get('metainfo', {}).get('classes') or

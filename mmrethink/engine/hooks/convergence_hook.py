@@ -5,7 +5,7 @@ from typing import Dict, Optional, Sequence
 
 import torch
 from mmengine.dist import all_reduce, is_main_process
-from mmengine.hooks import Hook
+from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
 
 from mmrethink.registry import HOOKS
@@ -26,7 +26,8 @@ class ConvergenceHook(Hook):
     is written just before the evaluation of the same iteration; if a run was killed in
     between, the resumed run evaluates that iteration first, so no point is lost.
     Counting is a few integer additions per iteration; ranks are summed only at
-    evaluations and checkpoints.
+    evaluations and at the iterations the CheckpointHook saves (checkpoints are written
+    by rank 0 alone, so the sum must be ready before).
 
     Args:
         filename: File name inside the work dir.
@@ -39,6 +40,7 @@ class ConvergenceHook(Hook):
         self.total = dict.fromkeys(COUNTS, 0)  # all ranks, as of the last sync
         self.local = dict.fromkeys(COUNTS, 0)  # this rank, since the last sync
         self.resumed_iter = 0
+        self.checkpoint_hook: Optional[CheckpointHook] = None
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: Optional[Dict] = None,
                          outputs=None) -> None:
@@ -47,6 +49,16 @@ class ConvergenceHook(Hook):
         self.local['pixels'] += sum(img.shape[-2] * img.shape[-1] for img in inputs)
         self.local['instances'] += sum(
             len(sample.gt_instances) for sample in data_batch['data_samples'])
+        if runner is not None and self._checkpoint_due(runner):
+            self._sync()
+
+    def _checkpoint_due(self, runner) -> bool:
+        """Whether the CheckpointHook saves after this iteration (its own rule)."""
+        hook = self.checkpoint_hook
+        if hook is None or hook.by_epoch or hook.interval <= 0:
+            return False
+        return self.every_n_train_iters(runner, hook.interval) or (
+            hook.save_last and self.is_last_train_iter(runner))
 
     def _sync(self) -> Dict[str, int]:
         local = torch.tensor([self.local[k] for k in COUNTS], dtype=torch.float64)
@@ -57,7 +69,7 @@ class ConvergenceHook(Hook):
         return dict(self.total)
 
     def before_save_checkpoint(self, runner, checkpoint: Dict) -> None:
-        checkpoint['convergence'] = self._sync()
+        checkpoint['convergence'] = dict(self.total)  # synced in after_train_iter
 
     def after_load_checkpoint(self, runner, checkpoint: Dict) -> None:
         if 'convergence' in checkpoint:
@@ -68,6 +80,8 @@ class ConvergenceHook(Hook):
                       f'{self.resumed_iter}', logger='current')
 
     def before_train(self, runner) -> None:
+        self.checkpoint_hook = next(
+            (h for h in runner.hooks if isinstance(h, CheckpointHook)), None)
         path = osp.join(runner.work_dir, self.filename)
         interval = getattr(runner.train_loop, 'val_interval', 0)
         if not (self.resumed_iter and interval and self.resumed_iter % interval == 0):
