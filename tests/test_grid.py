@@ -3,6 +3,7 @@ import copy
 import glob
 import os.path as osp
 import re
+import sys
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Dict, Tuple
@@ -17,6 +18,7 @@ from mmrethink.engine.hooks.arm_guard_hook import (ArmGuardHook, ArmMisconfigure
                                                     frozen_or_eval_layers)
 from mmrethink.engine.launch import sync_bn_fallback
 from mmrethink.engine.schedules import paper_schedule, scale_schedule_to_batch
+from mmrethink.models.shrink import shrink_model
 
 LEAVES = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
                 if '_base_' not in p and 'classifier' not in p)
@@ -255,42 +257,6 @@ def test_guard_refuses_pretrained_without_a_matching_checkpoint(tmp_path):
     assert (fraction, missing) == (1.0, [])
 
 
-def _set_gn_groups(node, groups: int) -> None:
-    if isinstance(node, dict):
-        if node.get('type') == 'GN':
-            node['num_groups'] = groups
-        for value in node.values():
-            _set_gn_groups(value, groups)
-    elif isinstance(node, list):
-        for value in node:
-            _set_gn_groups(value, groups)
-
-
-def shrink(cfg: Config) -> Dict:
-    """The same detector family at toy width: ResNet-18/16 channels, 32-channel heads."""
-    model = copy.deepcopy(cfg.model)
-    _set_gn_groups(model, 8)
-    for key in ('groups', 'base_width'):
-        model.backbone.pop(key, None)
-    model.backbone.update(type='ResNet', depth=18, base_channels=16)
-    model.neck.update(in_channels=[16, 32, 64, 128], out_channels=32)
-    model.rpn_head.update(in_channels=32, feat_channels=32)
-    roi = model.roi_head
-    roi.bbox_roi_extractor.out_channels = 32
-    heads = roi.bbox_head if isinstance(roi.bbox_head, list) else [roi.bbox_head]
-    for head in heads:
-        head.update(in_channels=32, conv_out_channels=32, fc_out_channels=64)
-    if roi.get('mask_head'):
-        roi.mask_roi_extractor.out_channels = 32
-        roi.mask_head.update(in_channels=32, conv_out_channels=32)
-    model.train_cfg.rpn.sampler.num = 64
-    stages = model.train_cfg.rcnn if isinstance(model.train_cfg.rcnn, list) else [
-        model.train_cfg.rcnn]
-    for stage in stages:
-        stage.sampler.num = 32
-    return model
-
-
 FAMILIES = ['mask-rcnn_r50-scratch_fpn_gn-all_1x_coco',
             'mask-rcnn_r50-pretrained_fpn_syncbn-all_1x_coco',
             'faster-rcnn_r50-scratch_fpn_gn-all_3x_coco',
@@ -306,7 +272,7 @@ def test_family_forward_backward_shrunk(name):
     from mmdet.testing import demo_mm_inputs
     cfg = Config.fromfile(NAMES[name])
     sync_bn_fallback(cfg, 'test')
-    model_cfg = shrink(cfg)
+    model_cfg = shrink_model(cfg.model)
     model_cfg.backbone.init_cfg = None  # no download: the arm's checkpoint is not the point
     model = build(model_cfg, init=True)
     model.train()
@@ -322,3 +288,26 @@ def test_family_forward_backward_shrunk(name):
         model_cfg.roi_head.get('mask_head'))
     grad = model.backbone.conv1.weight.grad
     assert grad is not None and grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('name', sorted(NAMES))
+def test_every_arm_runs_the_pack_hooks(name):
+    hooks = Config.fromfile(NAMES[name]).default_hooks
+    assert hooks.convergence.type == 'ConvergenceHook'
+    assert hooks.finite_loss.type == 'FiniteLossHook'
+    assert hooks.arm_guard == dict(type='ArmGuardHook',
+                                   arm='pretrained' if '-pretrained_' in name else 'scratch')
+
+
+def test_print_config_shows_each_arms_schedule():
+    from conftest import run
+    tool = [sys.executable, osp.join(REPO, 'tools', 'misc', 'print_config.py'), '--schedule']
+    out = run(tool + [NAMES['mask-rcnn_r50-scratch_fpn_gn-all_ms-9x_coco'],
+                      NAMES['mask-rcnn_r50-pretrained_fpn_gn-all_2x_coco']]).stdout
+    assert 'scratch: max_iters=810000, LR drops at [750000, 790000], warm-up 500, lr=0.02, ' \
+           'total batch 16' in out
+    assert 'pretrained: max_iters=180000, LR drops at [120000, 160000]' in out
+    scaled = run(tool + ['--auto-scale-schedule', '--gpus', '32',
+                         NAMES['mask-rcnn_r50-scratch_fpn_gn-all_ms-9x_coco']]).stdout
+    assert 'max_iters=202500, LR drops at [187500, 197500], warm-up 125, lr=0.08, ' \
+           'total batch 64' in scaled

@@ -1,8 +1,8 @@
 """Train a detector: mmdet's tools/train.py, plus what mmrethink adds.
 
 Adds to mmdet's flags: ``--auto-scale-schedule`` (the paper's schedule at another
-total batch), input checks before anything is built, CPU-only distributed runs (gloo),
-and bf16 for ``--amp`` where the GPU supports it.
+total batch), ``--fast`` (the GPU fast path), input checks before anything is built,
+CPU-only distributed runs (gloo), and bf16 for ``--amp`` where the GPU supports it.
 """
 import argparse
 import os
@@ -13,6 +13,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from mmrethink.engine.fast_path import enable_amp, enable_fast_path
 from mmrethink.engine.launch import prepare_launch, world_size
 from mmrethink.engine.preflight import explained_build_errors, preflight
 from mmrethink.engine.schedules import scale_schedule_to_batch
@@ -24,6 +25,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument('--amp', action='store_true', default=False,
                         help='mixed precision (bf16 where the GPU supports it)')
+    parser.add_argument('--fast', action='store_true',
+                        help='the GPU fast path: --amp, cudnn.benchmark, persistent pinned '
+                        'loader workers (mmrethink/engine/fast_path.py)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help="MMEngine's linear LR scaling to the real total batch")
     parser.add_argument(
@@ -55,7 +59,9 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    if args.amp:
+    if args.fast:
+        enable_fast_path(cfg)
+    elif args.amp:
         enable_amp(cfg)
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
@@ -64,17 +70,6 @@ def build_config(args: argparse.Namespace) -> Config:
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     return cfg
-
-
-def enable_amp(cfg: Config) -> None:
-    import torch
-    if not torch.cuda.is_available():
-        raise SystemExit('--amp needs a GPU: mmengine\'s AmpOptimWrapper runs on CUDA only.')
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
-    if torch.cuda.is_bf16_supported():
-        cfg.optim_wrapper.dtype = 'bfloat16'  # same range as fp32: no loss scaling
-    else:
-        cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
 def main() -> None:
