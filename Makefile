@@ -3,6 +3,7 @@
 #   make test   the test suite
 # Both build .venv once (the mmcv build, ~9 min on 2 cores, is cached as a wheel in
 # $(MMCV_WHEEL_DIR)) and reuse it; any failing step stops make with its error.
+# (linux_x86_64: the platform this Makefile builds on; elsewhere follow README "Install".)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 PYTHON ?= python3
@@ -10,7 +11,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 MMCV_VERSION := 2.1.0
-MMCV_WHEEL_DIR ?= $(HOME)/.cache/mmrethink/wheels
+# The mmcv wheel is only good for the torch and Python it was compiled with.
+TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements/build.txt)
+PYTAG := $(shell $(PYTHON) -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
+MMCV_WHEEL_DIR ?= $(HOME)/.cache/mmrethink/wheels/torch-$(TORCH_VERSION)
 PACKAGE_FILES := $(shell find mmrethink configs tools -type f -not -path '*/__pycache__/*' -not -name '*.pyc') pyproject.toml model-index.yml
 DEMO_ARGS ?=
 
@@ -30,22 +34,21 @@ $(VENV)/.build: requirements/build.txt
 	$(PIP) install -q -r requirements/build.txt
 	touch $@
 
-# mmcv's ops are compiled against the torch above; the wheel is kept between venvs.
-$(VENV)/.mmcv: $(VENV)/.build
-	if ! $(PY) -c 'import mmcv.ops' 2>/dev/null; then \
-	  wheel=$$(ls $(MMCV_WHEEL_DIR)/mmcv-$(MMCV_VERSION)-*.whl 2>/dev/null | head -n 1); \
-	  if [ -z "$$wheel" ]; then \
-	    echo "Building mmcv $(MMCV_VERSION) with ops (about 9 minutes on 2 cores)"; \
-	    MMCV_WITH_OPS=1 $(PIP) wheel --no-build-isolation --no-deps mmcv==$(MMCV_VERSION) -w $(MMCV_WHEEL_DIR); \
-	    wheel=$$(ls $(MMCV_WHEEL_DIR)/mmcv-$(MMCV_VERSION)-*.whl | head -n 1); \
-	  fi; \
-	  $(PIP) install -q --no-deps "$$wheel"; \
+# mmcv's ops are compiled against the torch above (PyPI has no mmcv 2.x wheels); the
+# wheel is kept in $(MMCV_WHEEL_DIR) between venvs and reused.
+MMCV_WHEEL = $(MMCV_WHEEL_DIR)/mmcv-$(MMCV_VERSION)-$(PYTAG)-$(PYTAG)-linux_x86_64.whl
+
+$(VENV)/.mmcv-wheel: $(VENV)/.build
+	if [ ! -f "$(MMCV_WHEEL)" ]; then \
+	  echo "Building mmcv $(MMCV_VERSION) with ops (about 9 minutes on 2 cores)"; \
+	  MMCV_WITH_OPS=1 $(PIP) wheel --no-build-isolation --no-deps mmcv==$(MMCV_VERSION) -w $(MMCV_WHEEL_DIR); \
 	fi
-	$(PY) -c 'import mmcv.ops'
 	touch $@
 
-$(VENV)/.stack: $(VENV)/.mmcv requirements.txt requirements/runtime.txt requirements/tests.txt
-	$(PIP) install -q -r requirements.txt
+# One resolver call: the local mmcv wheel satisfies requirements.txt's mmcv==2.1.0.
+$(VENV)/.stack: $(VENV)/.mmcv-wheel requirements.txt requirements/build.txt requirements/runtime.txt requirements/tests.txt
+	$(PIP) install -q $(MMCV_WHEEL) -r requirements.txt
+	$(PY) -c 'import mmcv.ops'
 	touch $@
 
 # A regular (non-editable) install: `mim` finds packages through pkg_resources, which

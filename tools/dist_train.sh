@@ -1,29 +1,9 @@
 #!/usr/bin/env bash
-# Distributed training through torchrun (PyTorch's own launcher):
+# Distributed training (torchrun; multi-node and CPU notes in dist_launch.sh):
 #   tools/dist_train.sh CONFIG GPUS [tools/train.py arguments]
-# One node: PORT defaults to a free port, so two runs on one machine do not clash.
-# Several nodes: set NNODES, NODE_RANK, MASTER_ADDR and the same PORT on every node.
-# Without GPUs the same command runs GPUS processes on CPU with the gloo backend.
 set -euo pipefail
 if [ $# -lt 2 ]; then
   echo "usage: $0 CONFIG GPUS [train.py arguments]" >&2
   exit 2
 fi
-CONFIG=$1
-GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-PYTHON=${PYTHON:-python}
-if [ -z "${PORT:-}" ]; then
-  if [ "$NNODES" -gt 1 ]; then
-    echo "$0: set PORT (the same on every node) for a multi-node run" >&2
-    exit 2
-  fi
-  PORT=$($PYTHON -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])')
-fi
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" exec $PYTHON -m torch.distributed.run \
-  --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-  --nproc_per_node="$GPUS" --master_port="$PORT" \
-  "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "${@:3}"
+exec "$(dirname "$0")/dist_launch.sh" train.py "$2" "$1" "${@:3}"
