@@ -160,3 +160,20 @@ def test_untrusted_pickle_still_refused(tmp_path):
         torch.save({'state_dict': {}, 'payload': payload}, path)
         with pytest.raises(pickle.UnpicklingError):
             torch.load(path)
+
+
+def test_installed_package_resolves_its_configs(tmp_path):
+    """A regular install (what `make` does and `mim` needs) serves `mmrethink::` too."""
+    user_cfg = tmp_path / 'mine.py'
+    user_cfg.write_text("_base_ = 'mmrethink::demo/mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes.py'\n"
+                        "train_cfg = dict(max_iters=7)\n")
+    env = checkout_env()
+    env.pop('PYTHONPATH')
+    proc = run([sys.executable, '-c',
+                'import mmrethink, os.path as osp; from mmengine.config import Config; '
+                f'cfg = Config.fromfile({str(user_cfg)!r}); '
+                'print(osp.dirname(mmrethink.__file__), cfg.train_cfg.max_iters, '
+                'cfg.param_scheduler.milestones)'], cwd=str(tmp_path), env=env)
+    package_dir, max_iters, milestones = proc.stdout.split(maxsplit=2)
+    assert 'site-packages' in package_dir and package_dir != osp.join(REPO, 'mmrethink')
+    assert (max_iters, milestones.strip()) == ('7', '[210, 250]')

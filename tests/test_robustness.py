@@ -231,3 +231,19 @@ def test_train_cli_refuses_bad_input_before_building(shapes, tmp_path):
     proc = run(train_cmd(SCRATCH, str(tmp_path / 'w3'), mini_options(shapes) + [
         'model.neck.out_channels=60']), check=False)
     assert proc.returncode != 0 and 'change norm_cfg.num_groups' in proc.stderr
+
+
+def test_kill_during_checkpoint_write_keeps_last_good_one(shapes, tmp_path):
+    """mmengine points last_checkpoint at a file only after writing it: a kill during
+    the write of iter_4.pth leaves a partial file and last_checkpoint at iter_2.pth."""
+    work_dir = str(tmp_path / 'w')
+    options = mini_options(shapes, max_iters=4, val_interval=2)
+    run(train_cmd(SCRATCH, work_dir, options))
+    partial = osp.join(work_dir, 'iter_4.pth')
+    with open(partial, 'r+b') as f:
+        f.truncate(os.path.getsize(partial) // 3)
+    with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work_dir, 'iter_2.pth'))
+    proc = run(train_cmd(SCRATCH, work_dir, options, '--resume'))
+    assert 'resumed epoch: 0, iter: 2' in (proc.stdout + proc.stderr).lower()
+    assert torch.load(partial)['meta']['iter'] == 4  # rewritten whole

@@ -1,4 +1,4 @@
 from .msra_init import MSRAInit
-from .tiny_classifier import BackboneClassifier
+from .backbone_classifier import BackboneClassifier
 
 __all__ = ['MSRAInit', 'BackboneClassifier']
