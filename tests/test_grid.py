@@ -311,3 +311,14 @@ def test_print_config_shows_each_arms_schedule():
                          NAMES['mask-rcnn_r50-scratch_fpn_gn-all_ms-9x_coco']]).stdout
     assert 'max_iters=202500, LR drops at [187500, 197500], warm-up 125, lr=0.08, ' \
            'total batch 64' in scaled
+
+
+@pytest.mark.parametrize('path', LEAVES + [p for p in glob.glob(
+    osp.join(REPO, 'configs', 'demo', 'classifier*.py'))])
+def test_every_config_is_in_its_readme_and_metafile(path):
+    folder, name = osp.dirname(path), osp.splitext(osp.basename(path))[0]
+    assert f'{name}.py' in open(osp.join(folder, 'README.md')).read()
+    assert f'Config: configs/{osp.basename(folder)}/{name}.py' in open(
+        osp.join(folder, 'metafile.yml')).read()
+    index = open(osp.join(REPO, 'model-index.yml')).read()
+    assert f'configs/{osp.basename(folder)}/metafile.yml' in index
