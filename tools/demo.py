@@ -40,9 +40,9 @@ CLASSIFIER = 'classifier_r18-mini_shapes-cls.py'
 DEMO_1X, DEMO_DROPS = 90, (60, 20)
 SIZES = dict(
     full=dict(train=400, val=60, cls_train=2000, cls_val=400, pretrain_iters=600,
-              warmup=30, evals_per_1x=3),
+              warmup=30, val_interval=30),  # 3 evaluations per demo 1x
     smoke=dict(train=16, val=8, cls_train=64, cls_val=32, pretrain_iters=8,
-               warmup=2, evals_per_1x=2))
+               warmup=2, val_interval=6))
 TRAIN_LINE = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/(\d+)\].*?\slr: ([\d.e+-]+).*?\sloss: ([\d.]+)')
 VAL_LINE = re.compile(r'Iter\(val\).*coco/bbox_mAP: ([\d.]+).*coco/segm_mAP: ([\d.]+)')
 CLS_LINE = re.compile(r'cls/top1: ([\d.]+)')
@@ -129,10 +129,7 @@ def main() -> None:
         schedule = paper_schedule(1, iters_per_1x=12, drops_before_end=(4, 1))
     else:
         schedule = paper_schedule(args.schedule, DEMO_1X, DEMO_DROPS)
-    val_interval = max(1, round(schedule.max_iters / (sizes['evals_per_1x'] *
-                                                      max(1.0, args.schedule))))
-    if args.smoke:
-        val_interval = 6
+    val_interval = sizes['val_interval']
     start = time.time()
 
     say(f'[1/5] data -> {data}')
