@@ -13,7 +13,7 @@ from typing import Dict, List, Sequence
 import pytest
 
 import mmrethink  # noqa: F401
-from mmrethink.datasets import make_detection_set
+from mmrethink.datasets import make_detection_set, shapes_config_options
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO = osp.join(REPO, 'configs', 'demo')
@@ -46,13 +46,7 @@ def train_cmd(config: str, work_dir: str, options: List[str], *extra: str) -> Li
 
 def mini_options(data_root: str, max_iters: int = 4, val_interval: int = 2) -> List[str]:
     """The demo config on ``data_root``, shortened to ``max_iters``."""
-    root = data_root.rstrip('/') + '/'
-    return [
-        f'train_dataloader.dataset.data_root={root}',
-        f'val_dataloader.dataset.data_root={root}',
-        f'test_dataloader.dataset.data_root={root}',
-        f'val_evaluator.ann_file={root}annotations/instances_val.json',
-        f'test_evaluator.ann_file={root}annotations/instances_val.json',
+    return shapes_config_options(data_root) + [
         f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={val_interval}',
         f'param_scheduler.milestones=[{max_iters // 2},{max_iters - 1}]',
         'param_scheduler.warmup_iters=2',

@@ -113,12 +113,9 @@ def test_paper_rule_values():
     assert paper_schedule(1).milestones == (30000, 70000)
     assert paper_schedule(2).milestones == (120000, 160000)
     assert paper_schedule(3).milestones == (210000, 250000)
-    assert paper_schedule(6) == paper_schedule(6).at_batch(16)
-    assert (paper_schedule(6).max_iters, paper_schedule(6).milestones) == (540000, (480000, 520000))
-    nine = paper_schedule(9)
-    assert (nine.max_iters, nine.milestones) == (810000, (750000, 790000))
-    big = nine.at_batch(64)  # Detectron2's scratch 9x
-    assert (big.max_iters, big.milestones, big.lr) == (202500, (187500, 197500), 0.08)
+    assert paper_schedule(6) == (540000, (480000, 520000))
+    assert paper_schedule(9) == (810000, (750000, 790000))
+    assert paper_schedule(3, iters_per_1x=90, drops_before_end=(60, 20)) == (270, (210, 250))
 
 
 def test_auto_scale_schedule_keeps_images_seen():
@@ -135,6 +132,15 @@ def test_auto_scale_schedule_keeps_images_seen():
     assert (halved.train_cfg.max_iters, halved.param_scheduler.milestones) == \
         (360000, [240000, 320000])
     assert halved.optim_wrapper.optimizer.lr == pytest.approx(0.01)
+    mmengine_pair = Config.fromfile(NAMES['mask-rcnn_r50-scratch_fpn_gn-all_2x_coco'])
+    mmengine_pair.param_scheduler = [
+        dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
+        dict(type='MultiStepLR', by_epoch=False, begin=0, end=1_000_000_000,  # mmengine INF
+             milestones=[120000, 160000])]
+    scale_schedule_to_batch(mmengine_pair, world_size=32)
+    assert mmengine_pair.param_scheduler[0].end == 125
+    assert mmengine_pair.param_scheduler[1].end == 1_000_000_000  # "until the end" stays
+    assert mmengine_pair.param_scheduler[1].milestones == [30000, 40000]
 
 
 def test_auto_scale_schedule_refuses_double_lr_scaling():

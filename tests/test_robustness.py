@@ -133,7 +133,7 @@ def test_missing_dataset_root_and_annotation_file(shapes, tmp_path):
     with pytest.raises(PreflightError, match=r'data_root .* does not exist.*data_root'):
         check_coco_dataset('train_dataloader', dict(dataset, data_root=str(tmp_path / 'x')),
                            cfg.model)
-    with pytest.raises(PreflightError, match='not found: check data_root and ann_file'):
+    with pytest.raises(PreflightError, match='not found: check the path'):
         check_coco_dataset('train_dataloader', dict(dataset, ann_file='nope.json'), cfg.model)
 
 

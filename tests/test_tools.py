@@ -195,3 +195,19 @@ def test_count_samples_cli_from_real_statistics(shapes, tmp_path):
     assert f'| mask-rcnn_r50-pretrained_fpn_gn-all_2x_coco | images | {1.28e8:.3g} | ' \
            f'{180000 * 16:.3g} |' in proc.stdout
     assert osp.isfile(str(tmp_path / 's.png'))
+
+
+def test_benchmark_reports_each_config_and_ratios(tmp_path):
+    """Runs (untimed) and reports what it claims; the figures themselves are in README."""
+    out = str(tmp_path / 'bench.json')
+    proc = run([sys.executable, osp.join(TOOLS, 'benchmark_train.py'), SCRATCH,
+                'mmdet::scratch/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py', '--shrink',
+                '--iters', '2', '--warmup', '1', '--synthetic', '8', '--json', out])
+    report = json.load(open(out))
+    names = [row['config'] for row in report['rows']]
+    assert names == ['mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes',
+                     'mmdet::mask-rcnn_r50-scratch_fpn_gn-all_6x_coco']
+    for row in report['rows']:
+        assert row['s_per_iter'] > 0 and 0 <= row['data_share'] < 1 and row['peak_mem_mb'] > 100
+    assert 'ratio_to_first' in report['rows'][1] and 'ratio_to_first' not in report['rows'][0]
+    assert '| mmdet::mask-rcnn_r50-scratch_fpn_gn-all_6x_coco |' in proc.stdout

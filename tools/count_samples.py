@@ -29,7 +29,7 @@ def main() -> None:
     try:
         arms = [arm_samples(Config.fromfile(c), osp.splitext(osp.basename(c))[0],
                             args.ann_file, args.total_batch) for c in args.configs]
-    except (FileNotFoundError, ValueError, KeyError) as e:
+    except ValueError as e:  # a missing or unreadable --ann-file, or no annotated image
         sys.exit(str(e))
     print(samples_table(arms))
     print('wrote ' + ' and '.join(plot_samples(arms, args.out)))

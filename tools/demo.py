@@ -27,8 +27,9 @@ from mmrethink.analysis.accounting import arm_samples, plot_samples, samples_tab
 from mmrethink.analysis.curves import plot_curves
 from mmrethink.analysis.results import results_table
 from mmrethink.analysis.runs import Run, load_run
-from mmrethink.datasets import make_classification_set, make_detection_set
-from mmrethink.engine.schedules import paper_schedule
+from mmrethink.datasets import (make_classification_set, make_detection_set,
+                                shapes_config_options)
+from mmrethink.engine.schedules import Schedule, paper_schedule
 
 HERE = osp.dirname(osp.abspath(__file__))
 CONFIGS = osp.join(osp.dirname(HERE), 'configs', 'demo')
@@ -70,13 +71,9 @@ def run_tool(stage: str, args: List[str], log_path: str) -> None:
         raise SystemExit(f'{stage} failed (exit {proc.returncode}); see {log_path}')
 
 
-def detector_options(data: str, schedule, warmup: int, val_interval: int) -> List[str]:
-    shapes = osp.join(data, 'shapes') + '/'
-    return [
-        f'train_dataloader.dataset.data_root={shapes}',
-        f'val_dataloader.dataset.data_root={shapes}',
-        f'test_dataloader.dataset.data_root={shapes}',
-        f'val_evaluator.ann_file={shapes}annotations/instances_val.json',
+def detector_options(data: str, schedule: Schedule, warmup: int,
+                     val_interval: int) -> List[str]:
+    return shapes_config_options(osp.join(data, 'shapes')) + [
         f'train_cfg.max_iters={schedule.max_iters}',
         f'train_cfg.val_interval={val_interval}',
         f'param_scheduler.milestones=[{",".join(map(str, schedule.milestones))}]',

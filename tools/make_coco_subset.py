@@ -27,7 +27,7 @@ def main() -> None:
         sys.exit(f'{out} exists; pass --force to overwrite it or --out for another name.')
     try:
         subset = make_subset(load_coco(args.ann_file), args.num_images, args.seed)
-    except (FileNotFoundError, ValueError) as e:
+    except ValueError as e:  # AnnotationFileError, or N out of range
         sys.exit(str(e))
     with open(out, 'w') as f:
         json.dump(subset, f)

@@ -5,16 +5,13 @@ total batch), ``--fast`` (the GPU fast path), input checks before anything is bu
 CPU-only distributed runs (gloo), and bf16 for ``--amp`` where the GPU supports it.
 """
 import argparse
-import os
-import os.path as osp
 
 import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope first
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.config import Config
 
 from mmrethink.engine.fast_path import enable_amp, enable_fast_path
-from mmrethink.engine.launch import prepare_launch, world_size
+from mmrethink.engine.launch import (add_launch_arguments, build_runner, load_config,
+                                     parse_launch_args, prepare_launch, world_size)
 from mmrethink.engine.preflight import explained_build_errors, preflight
 from mmrethink.engine.schedules import scale_schedule_to_batch
 
@@ -22,7 +19,6 @@ from mmrethink.engine.schedules import scale_schedule_to_batch
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a detector')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument('--amp', action='store_true', default=False,
                         help='mixed precision (bf16 where the GPU supports it)')
     parser.add_argument('--fast', action='store_true',
@@ -38,27 +34,12 @@ def parse_args() -> argparse.Namespace:
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or without a path from the latest one in '
         'the work dir')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, e.g. key=value key.sub=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_launch_arguments(parser)
+    return parse_launch_args(parser)
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args)
     if args.fast:
         enable_fast_path(cfg)
     elif args.amp:
@@ -80,7 +61,7 @@ def main() -> None:
     if args.auto_scale_schedule or cfg.get('auto_scale_schedule', {}).get('enable'):
         scale_schedule_to_batch(cfg, world_size(args.launcher))
     with explained_build_errors():
-        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        runner = build_runner(cfg)
     runner.train()
 
 

@@ -6,15 +6,14 @@ arm sees only its (longer) schedule. Fine-tuning figures come from the config
 image, pixels per image after the training resize); ImageNet figures are the ones the
 paper uses.
 """
-import json
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import matplotlib
+from mmengine.config import Config
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-from mmengine.config import Config  # noqa: E402
+from mmrethink.datasets.coco_subset import load_coco
+
+from .figures import plt, save_png_svg
 
 # He et al. 2019, Sec. 3 / Fig. 1: ~1.28M images, ~100 epochs, 224x224 crops, one
 # labelled object per image.
@@ -57,8 +56,7 @@ def _resized_pixels(h: int, w: int, scales: Sequence[Tuple[int, int]]) -> float:
 
 def dataset_statistics(ann_file: str, scales: Sequence[Tuple[int, int]]) -> Dict[str, float]:
     """Mean instances and resized pixels per training image (images with objects)."""
-    with open(ann_file) as f:
-        coco = json.load(f)
+    coco = load_coco(ann_file)
     counts: Dict[int, int] = {}
     for ann in coco['annotations']:
         if not ann.get('iscrowd', 0):
@@ -79,6 +77,9 @@ def arm_samples(cfg: Config, name: str, ann_file: str, total_batch: Optional[int
     A config whose backbone loads a checkpoint is counted with ``pre_training`` (the
     paper's ImageNet figures unless another pre-training is given).
     """
+    if 'max_iters' not in cfg.train_cfg:
+        raise ValueError(f'{name}: sample accounting needs an iteration-based config '
+                         '(train_cfg.max_iters); every mmrethink config is one.')
     batch = total_batch or cfg.get('auto_scale_schedule', {}).get('base_batch_size', 16)
     stats = dataset_statistics(ann_file, _train_scales(cfg))
     images = cfg.train_cfg.max_iters * batch
@@ -112,9 +113,4 @@ def plot_samples(arms: Sequence[ArmSamples], out_stem: str) -> List[str]:
         ax.set_title(f'{kind} seen')
         ax.tick_params(axis='x', labelrotation=20, labelsize=7)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    paths = [f'{out_stem}.png', f'{out_stem}.svg']
-    for path in paths:
-        fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_png_svg(fig, out_stem)

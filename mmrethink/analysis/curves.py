@@ -1,14 +1,8 @@
 """AP against iterations or images seen, one line per arm (the paper's Figures 2-5)."""
 from typing import Dict, List, Sequence
 
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-
-plt.rcParams['svg.fonttype'] = 'none'  # labels stay text in the SVG: searchable, editable
-
-from .runs import Run  # noqa: E402
+from .figures import plt, save_png_svg
+from .runs import Run
 
 METRICS = {'coco/bbox_mAP': 'bbox AP', 'coco/segm_mAP': 'mask AP'}
 X_AXES = {'iter': 'iterations', 'images': 'images seen'}
@@ -48,12 +42,7 @@ def plot_curves(runs: Sequence[Run], out_stem: str, x: str = 'iter',
         ax.set_ylabel(f'{title} (%)')
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    paths = [f'{out_stem}.png', f'{out_stem}.svg']
-    for path in paths:
-        fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_png_svg(fig, out_stem)
 
 
 def _x_at_iter(run: Run, iteration: int, x: str) -> float:

@@ -7,7 +7,7 @@ from mmengine.fileio import load
 from .runs import Run
 
 REFERENCE_FILE = osp.join(osp.dirname(__file__), 'reference_results.yml')
-# The first metric a run reports: COCO box/mask AP, or VOC mAP (AP50, percent).
+# The first metric a run reports: COCO box/mask AP, or VOC mAP (AP50); all in [0, 1].
 BOX_KEYS = ('coco/bbox_mAP', 'pascal_voc/mAP')
 MASK_KEYS = ('coco/segm_mAP', )
 
@@ -19,8 +19,7 @@ def load_reference(path: str = REFERENCE_FILE) -> Dict:
 def _metric(record: Dict, keys: Sequence[str]) -> Optional[float]:
     for key in keys:
         if key in record and record[key] >= 0:
-            value = record[key]
-            return value if key.startswith('pascal_voc') else 100 * value
+            return 100 * record[key]
     return None
 
 

@@ -1,4 +1,5 @@
-"""Seeded random subsets of a COCO annotation file (the paper's 35k/10k/3.5k/1k sets)."""
+"""COCO annotation files: reading them, and seeded random subsets (the paper's
+35k/10k/3.5k/1k sets)."""
 import json
 import os.path as osp
 import random
@@ -18,18 +19,25 @@ def default_output(ann_file: str, num_images: int, seed: int) -> str:
     return f'{stem}_{subset_tag(num_images)}_seed{seed}{ext}'
 
 
+class AnnotationFileError(ValueError):
+    """A COCO annotation file that is missing or unreadable; the message says which."""
+
+
 def load_coco(ann_file: str) -> Dict:
+    """Read a COCO annotation file, failing with what is wrong with it."""
     if not osp.isfile(ann_file):
-        raise FileNotFoundError(f'{ann_file} not found: pass the path of a COCO '
-                                'annotation file such as annotations/instances_train2017.json.')
+        raise AnnotationFileError(
+            f'annotation file {ann_file} not found: check the path (data_root and '
+            'ann_file in a config; tools/make_coco_subset.py writes the subset files).')
     try:
         with open(ann_file) as f:
             coco = json.load(f)
     except json.JSONDecodeError as e:
-        raise ValueError(f'{ann_file} is not valid JSON ({e}).') from None
+        raise AnnotationFileError(f'annotation file {ann_file} is not valid JSON ({e}): '
+                                  're-export or re-download it.') from None
     missing = [k for k in ('images', 'annotations', 'categories') if k not in coco]
     if missing:
-        raise ValueError(f'{ann_file} is not a COCO annotation file: no {missing}.')
+        raise AnnotationFileError(f'annotation file {ann_file} lacks the COCO keys {missing}.')
     return coco
 
 

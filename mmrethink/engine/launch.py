@@ -1,4 +1,4 @@
-"""What tools/train.py and tools/test.py do between parsing a config and building a Runner.
+"""What tools/train.py and tools/test.py share: flags, config loading, launch set-up.
 
 mmengine 0.10.7 assumes CUDA whenever a launcher is used (``init_dist`` calls
 ``torch.cuda.set_device`` and DDP is given ``device_ids``), and SyncBN has no CPU
@@ -6,13 +6,17 @@ kernel. :func:`prepare_launch` makes the same entry points run on CPU-only machi
 with the gloo backend, and falls back from SyncBN to BN with one clear warning
 wherever SyncBN cannot run.
 """
+import argparse
 import os
+import os.path as osp
 import warnings
 from typing import Any
 
 import torch
 import torch.distributed as dist
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
 
 def world_size(launcher: str) -> int:
@@ -77,3 +81,37 @@ def prepare_launch(cfg: Config, launcher: str) -> None:
     wrapper = cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel')
     wrapper['device_ids'] = None  # CPU modules take no device ids
     cfg.model_wrapper_cfg = wrapper
+
+
+def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags tools/train.py and tools/test.py share with mmdet's."""
+    parser.add_argument('--work-dir', help='the dir to save logs, models and metrics')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, e.g. key=value key.sub=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_launch_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """Parse ``args.config`` as mmdet's tools do: options merged, work dir defaulted."""
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

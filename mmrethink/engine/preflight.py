@@ -5,7 +5,6 @@ evaluation) or not at all (wrong classes are silently dropped). These checks rea
 config and the annotation files once, before any model is built.
 """
 import glob
-import json
 import os.path as osp
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional
@@ -13,9 +12,18 @@ from typing import Dict, Iterator, List, Optional
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from mmrethink.datasets.coco_subset import AnnotationFileError, load_coco
+
 
 class PreflightError(ValueError):
     """Bad input; the message names the problem and the fix."""
+
+
+def _load_coco(ann_file: str) -> Dict:
+    try:
+        return load_coco(ann_file)
+    except AnnotationFileError as e:
+        raise PreflightError(str(e)) from None
 
 
 def _dataset_cfgs(cfg: Config) -> Iterator[tuple]:
@@ -49,23 +57,6 @@ def check_work_dir(work_dir: str, config_path: str, resume: bool) -> None:
         raise PreflightError(
             f'work dir {work_dir} already holds checkpoints of {name}. Pass --resume '
             'to continue that run, or another --work-dir to start a new one.')
-
-
-def _load_coco(ann_file: str) -> Dict:
-    if not osp.isfile(ann_file):
-        raise PreflightError(
-            f'annotation file {ann_file} not found: check data_root and ann_file '
-            '(tools/make_coco_subset.py writes the subset files).')
-    try:
-        with open(ann_file) as f:
-            coco = json.load(f)
-    except json.JSONDecodeError as e:
-        raise PreflightError(f'annotation file {ann_file} is not valid JSON ({e}): '
-                             're-export or re-download it.') from None
-    missing = [k for k in ('images', 'annotations', 'categories') if k not in coco]
-    if missing:
-        raise PreflightError(f'annotation file {ann_file} lacks the COCO keys {missing}.')
-    return coco
 
 
 def _num_classes(model: Dict) -> Optional[int]:

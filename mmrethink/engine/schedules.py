@@ -6,37 +6,22 @@ resulting numbers out (so ``print_config`` shows them); :func:`paper_schedule` i
 rule they are checked against, and :func:`scale_schedule_to_batch` is the option that
 keeps the number of images seen equal when the real total batch differs from 16.
 """
-from dataclasses import dataclass, replace
-from typing import Tuple
+from typing import Callable, NamedTuple, Tuple
 
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
+from mmengine.optim.scheduler.param_scheduler import INF
 
 REFERENCE_BATCH = 16
 ITERS_PER_1X = 90_000
 DROPS_BEFORE_END = (60_000, 20_000)
 
 
-@dataclass(frozen=True)
-class Schedule:
-    """Iteration counts and LR of one schedule at one total batch size."""
+class Schedule(NamedTuple):
+    """Length and LR drops of one schedule, in iterations at batch 16."""
 
     max_iters: int
     milestones: Tuple[int, ...]
-    warmup_iters: int = 500
-    lr: float = 0.02
-    batch_size: int = REFERENCE_BATCH
-
-    def at_batch(self, batch_size: int) -> 'Schedule':
-        """The same number of images seen at ``batch_size``; LR scaled linearly."""
-        iters = self.batch_size / batch_size
-        return replace(
-            self,
-            max_iters=round(self.max_iters * iters),
-            milestones=tuple(round(m * iters) for m in self.milestones),
-            warmup_iters=round(self.warmup_iters * iters),
-            lr=self.lr * batch_size / self.batch_size,
-            batch_size=batch_size)
 
 
 def paper_schedule(multiple: float,
@@ -93,13 +78,13 @@ def scale_schedule_to_batch(cfg: Config, world_size: int) -> None:
         logger='current')
 
 
-def _scale_scheduler(scheduler: ConfigDict, scaled) -> None:
+def _scale_scheduler(scheduler: ConfigDict, scaled: Callable[[int], int]) -> None:
     if scheduler.get('by_epoch', False):
         raise ValueError(
             f'auto_scale_schedule works on iteration-based schedules; {scheduler.type} '
             'has by_epoch=True. Use the pack\'s WarmupMultiStepLR or set by_epoch=False.')
     for key in ('begin', 'end', 'warmup_iters'):
-        if key in scheduler and scheduler[key] < 2**31:
+        if key in scheduler and scheduler[key] != INF:  # mmengine's "until the end"
             scheduler[key] = scaled(scheduler[key])
     if 'milestones' in scheduler:
         scheduler.milestones = [scaled(m) for m in scheduler.milestones]

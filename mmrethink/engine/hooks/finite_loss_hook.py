@@ -22,14 +22,14 @@ class FiniteLossHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch: Optional[Dict] = None,
                          outputs: Optional[Dict] = None) -> None:
-        terms = {k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v)
-                 for k, v in (outputs or {}).items() if 'loss' in k}
-        if all(math.isfinite(v) for v in terms.values()):
-            return
+        losses = {k: torch.as_tensor(v).detach().float()
+                  for k, v in (outputs or {}).items() if 'loss' in k}
+        if not losses or torch.isfinite(torch.stack(list(losses.values()))).all():
+            return  # one device sync per iteration, however many loss terms
         lr = runner.optim_wrapper.get_lr()['lr'][0]
         raise FloatingPointError(
             f'Non-finite loss at iteration {runner.iter + 1}: '
-            + ', '.join(f'{k}={v:.4g}' for k, v in terms.items())
+            + ', '.join(f'{k}={v.item():.4g}' for k, v in losses.items())
             + f', lr={lr:.4g}. The last checkpoint in {runner.work_dir} is the last good '
             'one. Lower optim_wrapper.optimizer.lr, lengthen the warm-up '
             '(param_scheduler.warmup_iters) or set optim_wrapper.clip_grad, then --resume.')
