@@ -1,7 +1,7 @@
 _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/shapes_instance.py',
-    '../_base_/schedules/rethinking_schedule.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/rethinking_1x.py', '../_base_/default_runtime.py'
 ]
 
 # The scratch arm of the CPU mini-reproduction (tools/demo.py): the COCO arms' model

@@ -1,10 +1,23 @@
-_base_ = './mask-rcnn_r50-scratch_fpn_gn-all_ms-512-800-6x_coco-35k.py'
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/coco-35k_instance_ms-512-800.py',
+    '../_base_/schedules/rethinking_6x.py',
+    '../_base_/default_runtime.py'
+]
 
+# The paper re-ran its grid search for 35k images and used the same settings for both
+# arms: scale augmentation [512, 800] (datasets base), lr 0.04 and decay to 0.02x. It
+# does not say how the 0.02x is split; we read it as two equal drops, gamma =
+# sqrt(0.02) = 0.1414.
+optim_wrapper = dict(optimizer=dict(lr=0.04))
+param_scheduler = dict(gamma=0.1414)
 # Both arms reach 36.3 box AP at 6x in the paper.
+# Pretrained arm: the scratch arm fine-tuned from the GN ImageNet model,
+# nothing frozen; only the backbone's init differs.
 model = dict(
     backbone=dict(
         init_cfg=dict(
-            _delete_=True,  # the scratch base has init_cfg=None
+            _delete_=True,  # the base, the scratch arm, has init_cfg=None
             type='Pretrained',
             checkpoint='open-mmlab://detectron/resnet50_gn')))
 default_hooks = dict(arm_guard=dict(arm='pretrained'))

@@ -1,4 +1,9 @@
-_base_ = './mask-rcnn_r50-scratch_fpn_gn-all_3x_coco-10k.py'
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/coco_instance.py',
+    '../_base_/schedules/rethinking_3x.py',
+    '../_base_/default_runtime.py'
+]
 
 # 1000 COCO train2017 images: python tools/make_coco_subset.py \
 #     data/coco/annotations/instances_train2017.json --num-images 1000 --seed 0

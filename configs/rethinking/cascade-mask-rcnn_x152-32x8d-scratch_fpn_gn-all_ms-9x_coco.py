@@ -1,4 +1,9 @@
-_base_ = './mask-rcnn_x152-32x8d-scratch_fpn_gn-all_ms-9x_coco.py'
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/coco_instance_ms-640-800.py',
+    '../_base_/schedules/rethinking_9x.py',
+    '../_base_/default_runtime.py'
+]
 
 # Cascade Mask R-CNN X152 from scratch with train aug (paper Table 3, 48.6 box AP):
 # three GN 4conv1fc box stages (IoU 0.5 / 0.6 / 0.7) and the GN mask head.
@@ -29,6 +34,7 @@ def rcnn_stage(iou: float) -> dict:
 
 model = dict(
     type='CascadeRCNN',
+    backbone=dict(type='ResNeXt', depth=152, groups=32, base_width=8),
     roi_head=dict(
         _delete_=True,
         type='CascadeRoIHead',

@@ -1,9 +1,16 @@
-_base_ = './faster-rcnn_r50-scratch_fpn_gn-all_3x_coco.py'
+_base_ = [
+    '../_base_/models/faster-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/coco_detection.py',
+    '../_base_/schedules/rethinking_3x.py',
+    '../_base_/default_runtime.py'
+]
 
+# Pretrained arm: the scratch arm fine-tuned from the GN ImageNet model,
+# nothing frozen; only the backbone's init differs.
 model = dict(
     backbone=dict(
         init_cfg=dict(
-            _delete_=True,  # the scratch base has init_cfg=None
+            _delete_=True,  # the base, the scratch arm, has init_cfg=None
             type='Pretrained',
             checkpoint='open-mmlab://detectron/resnet50_gn')))
 default_hooks = dict(arm_guard=dict(arm='pretrained'))

@@ -1,5 +1,8 @@
-_base_ = './faster-rcnn_r50-scratch_fpn_gn-all_3x_coco.py'
+_base_ = [
+    '../_base_/models/faster-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/coco_detection.py',
+    '../_base_/schedules/rethinking_6x.py',
+    '../_base_/default_runtime.py'
+]
 
-# 6x = 6 x 90k = 540k iterations at batch 16; LR drops at the last 60k and 20k
-train_cfg = dict(max_iters=540000)
-param_scheduler = dict(milestones=[480000, 520000])
+# MMDetection configs/scratch Faster R-CNN, on the paper's schedule rule.

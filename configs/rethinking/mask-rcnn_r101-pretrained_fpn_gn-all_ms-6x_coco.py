@@ -1,6 +1,18 @@
-_base_ = './mask-rcnn_r50-pretrained_fpn_gn-all_ms-6x_coco.py'
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/coco_instance_ms-640-800.py',
+    '../_base_/schedules/rethinking_6x.py',
+    '../_base_/default_runtime.py'
+]
 
+# Train aug, pretrained: the paper trains it 6x (scratch 9x), each arm's best.
+# Pretrained arm: the scratch arm fine-tuned from the GN ImageNet model,
+# nothing frozen; only the backbone's init differs.
 model = dict(
     backbone=dict(
         depth=101,
-        init_cfg=dict(checkpoint='open-mmlab://detectron/resnet101_gn')))
+        init_cfg=dict(
+            _delete_=True,  # the base, the scratch arm, has init_cfg=None
+            type='Pretrained',
+            checkpoint='open-mmlab://detectron/resnet101_gn')))
+default_hooks = dict(arm_guard=dict(arm='pretrained'))

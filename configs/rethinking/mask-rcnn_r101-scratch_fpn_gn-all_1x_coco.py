@@ -1,3 +1,9 @@
-_base_ = './mask-rcnn_r50-scratch_fpn_gn-all_1x_coco.py'
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/coco_instance.py',
+    '../_base_/schedules/rethinking_1x.py',
+    '../_base_/default_runtime.py'
+]
 
+# Scratch arm (He et al. 2019): random init (MSRAInit), no checkpoint, nothing frozen.
 model = dict(backbone=dict(depth=101))

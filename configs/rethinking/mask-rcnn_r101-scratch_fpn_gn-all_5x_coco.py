@@ -1,5 +1,9 @@
-_base_ = './mask-rcnn_r101-scratch_fpn_gn-all_1x_coco.py'
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/coco_instance.py',
+    '../_base_/schedules/rethinking_5x.py',
+    '../_base_/default_runtime.py'
+]
 
-# 5x = 5 x 90k = 450k iterations at batch 16; LR drops at the last 60k and 20k
-train_cfg = dict(max_iters=450000)
-param_scheduler = dict(milestones=[390000, 430000])
+# Scratch arm (He et al. 2019): random init (MSRAInit), no checkpoint, nothing frozen.
+model = dict(backbone=dict(depth=101))

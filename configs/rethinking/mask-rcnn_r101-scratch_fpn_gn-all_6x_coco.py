@@ -1,5 +1,9 @@
-_base_ = './mask-rcnn_r101-scratch_fpn_gn-all_1x_coco.py'
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/coco_instance.py',
+    '../_base_/schedules/rethinking_6x.py',
+    '../_base_/default_runtime.py'
+]
 
-# 6x = 6 x 90k = 540k iterations at batch 16; LR drops at the last 60k and 20k
-train_cfg = dict(max_iters=540000)
-param_scheduler = dict(milestones=[480000, 520000])
+# Scratch arm (He et al. 2019): random init (MSRAInit), no checkpoint, nothing frozen.
+model = dict(backbone=dict(depth=101))

@@ -1,3 +1,11 @@
-_base_ = './mask-rcnn_r50-scratch_fpn_syncbn-all_1x_coco.py'
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_syncbn-all.py',
+    '../_base_/datasets/coco_instance.py',
+    '../_base_/schedules/rethinking_1x.py',
+    '../_base_/default_runtime.py'
+]
 
+# Scratch arm (He et al. 2019): random init (MSRAInit), no checkpoint, nothing frozen.
 model = dict(backbone=dict(depth=101))
+# SyncBN statistics are synced across GPUs before each evaluation.
+default_hooks = dict(sync_norm=dict(type='SyncNormHook'))

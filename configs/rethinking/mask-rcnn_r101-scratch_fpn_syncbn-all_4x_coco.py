@@ -1,5 +1,11 @@
-_base_ = './mask-rcnn_r101-scratch_fpn_syncbn-all_1x_coco.py'
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_syncbn-all.py',
+    '../_base_/datasets/coco_instance.py',
+    '../_base_/schedules/rethinking_4x.py',
+    '../_base_/default_runtime.py'
+]
 
-# 4x = 4 x 90k = 360k iterations at batch 16; LR drops at the last 60k and 20k
-train_cfg = dict(max_iters=360000)
-param_scheduler = dict(milestones=[300000, 340000])
+# Scratch arm (He et al. 2019): random init (MSRAInit), no checkpoint, nothing frozen.
+model = dict(backbone=dict(depth=101))
+# SyncBN statistics are synced across GPUs before each evaluation.
+default_hooks = dict(sync_norm=dict(type='SyncNormHook'))

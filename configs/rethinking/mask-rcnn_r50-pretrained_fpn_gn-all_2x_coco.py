@@ -1,5 +1,16 @@
-_base_ = './mask-rcnn_r50-pretrained_fpn_gn-all_1x_coco.py'
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/coco_instance.py',
+    '../_base_/schedules/rethinking_2x.py',
+    '../_base_/default_runtime.py'
+]
 
-# 2x = 2 x 90k = 180k iterations at batch 16; LR drops at the last 60k and 20k
-train_cfg = dict(max_iters=180000)
-param_scheduler = dict(milestones=[120000, 160000])
+# Pretrained arm: the scratch arm fine-tuned from the GN ImageNet model,
+# nothing frozen; only the backbone's init differs.
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            _delete_=True,  # the base, the scratch arm, has init_cfg=None
+            type='Pretrained',
+            checkpoint='open-mmlab://detectron/resnet50_gn')))
+default_hooks = dict(arm_guard=dict(arm='pretrained'))

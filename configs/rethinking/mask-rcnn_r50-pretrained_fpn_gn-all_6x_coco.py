@@ -1,5 +1,16 @@
-_base_ = './mask-rcnn_r50-pretrained_fpn_gn-all_1x_coco.py'
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/coco_instance.py',
+    '../_base_/schedules/rethinking_6x.py',
+    '../_base_/default_runtime.py'
+]
 
-# 6x = 6 x 90k = 540k iterations at batch 16; LR drops at the last 60k and 20k
-train_cfg = dict(max_iters=540000)
-param_scheduler = dict(milestones=[480000, 520000])
+# Pretrained arm: the scratch arm fine-tuned from the GN ImageNet model,
+# nothing frozen; only the backbone's init differs.
+model = dict(
+    backbone=dict(
+        init_cfg=dict(
+            _delete_=True,  # the base, the scratch arm, has init_cfg=None
+            type='Pretrained',
+            checkpoint='open-mmlab://detectron/resnet50_gn')))
+default_hooks = dict(arm_guard=dict(arm='pretrained'))

@@ -1,14 +1,17 @@
-_base_ = './mask-rcnn_r50-scratch_fpn_gn-all_ms-9x_coco.py'
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
+    '../_base_/datasets/coco_instance_ms-640-800.py',
+    '../_base_/schedules/rethinking_6x.py',
+    '../_base_/default_runtime.py'
+]
 
-# Pretrained arm with train aug: the paper trains it 6x (scratch 9x), each arm's best.
+# Train aug, pretrained: the paper trains it 6x (scratch 9x), each arm's best.
+# Pretrained arm: the scratch arm fine-tuned from the GN ImageNet model,
+# nothing frozen; only the backbone's init differs.
 model = dict(
     backbone=dict(
         init_cfg=dict(
-            _delete_=True,  # the scratch base has init_cfg=None
+            _delete_=True,  # the base, the scratch arm, has init_cfg=None
             type='Pretrained',
             checkpoint='open-mmlab://detectron/resnet50_gn')))
 default_hooks = dict(arm_guard=dict(arm='pretrained'))
-
-# 6x = 6 x 90k = 540k iterations at batch 16; LR drops at the last 60k and 20k
-train_cfg = dict(max_iters=540000)
-param_scheduler = dict(milestones=[480000, 520000])

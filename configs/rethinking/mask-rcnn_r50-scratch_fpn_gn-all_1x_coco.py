@@ -1,8 +1,8 @@
 _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/coco_instance.py',
-    '../_base_/schedules/rethinking_schedule.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/rethinking_1x.py',
+    '../_base_/default_runtime.py'
 ]
 
-# Scratch arm (He et al. 2019): random init (MSRAInit), no checkpoint, nothing
-# frozen. The schedule base is 1x = 90k iterations at batch 16.
+# Scratch arm (He et al. 2019): random init (MSRAInit), no checkpoint, nothing frozen.

@@ -1,10 +1,10 @@
 _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_syncbn-all.py',
     '../_base_/datasets/coco_instance.py',
-    '../_base_/schedules/rethinking_schedule.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/rethinking_1x.py',
+    '../_base_/default_runtime.py'
 ]
 
-# Scratch arm (He et al. 2019): random init (MSRAInit), no checkpoint, nothing
-# frozen. The schedule base is 1x = 90k iterations at batch 16.
+# Scratch arm (He et al. 2019): random init (MSRAInit), no checkpoint, nothing frozen.
 # SyncBN statistics are synced across GPUs before each evaluation.
 default_hooks = dict(sync_norm=dict(type='SyncNormHook'))

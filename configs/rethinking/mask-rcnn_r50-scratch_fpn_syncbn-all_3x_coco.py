@@ -1,5 +1,10 @@
-_base_ = './mask-rcnn_r50-scratch_fpn_syncbn-all_1x_coco.py'
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_syncbn-all.py',
+    '../_base_/datasets/coco_instance.py',
+    '../_base_/schedules/rethinking_3x.py',
+    '../_base_/default_runtime.py'
+]
 
-# 3x = 3 x 90k = 270k iterations at batch 16; LR drops at the last 60k and 20k
-train_cfg = dict(max_iters=270000)
-param_scheduler = dict(milestones=[210000, 250000])
+# Scratch arm (He et al. 2019): random init (MSRAInit), no checkpoint, nothing frozen.
+# SyncBN statistics are synced across GPUs before each evaluation.
+default_hooks = dict(sync_norm=dict(type='SyncNormHook'))

@@ -1,7 +1,7 @@
 # The paper's optimization (Sec. 4; Detectron's GN configs): SGD, lr 0.02 at batch 16
 # (8 GPUs x 2 images), momentum 0.9, weight decay 1e-4 and none on norm parameters,
-# linear warm-up over 500 iterations from 1/3. The schedule_Nx.py files set the length
-# and the LR drops, which fall at the last 60k and 20k iterations whatever N is.
+# linear warm-up over 500 iterations from 1/3. This is 1x; rethinking_Nx.py set the
+# length and the LR drops of the longer schedules.
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=90000, val_interval=10000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
@@ -16,7 +16,7 @@ param_scheduler = dict(
     by_epoch=False,  # also tells the runner to end it at max_iters, not max_epochs
     warmup_iters=500,
     warmup_factor=1.0 / 3,
-    milestones=[30000, 70000],  # 1x by the rule; schedule_Nx.py override
+    milestones=[30000, 70000],  # 1x by the rule
     gamma=0.1)
 
 # Iterations, LR drops, warm-up, checkpoint and validation intervals above are for a
