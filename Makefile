@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   the CPU mini-reproduction (the main job)
-#   make test   the test suite
+#   make test   the linter, then the whole test suite (what CI runs)
+# and, for a developer's loop, `make test-fast`: the linter and the tests not marked slow.
 # Both build .venv once (the mmcv build, ~9 min on 2 cores, is cached as a wheel in
 # $(MMCV_WHEEL_DIR)) and reuse it; any failing step stops make with its error.
 # (linux_x86_64: the platform this Makefile builds on; elsewhere follow README "Install".)
@@ -18,13 +19,20 @@ MMCV_WHEEL_DIR ?= $(HOME)/.cache/mmrethink/wheels/torch-$(TORCH_VERSION)
 PACKAGE_FILES := $(shell find mmrethink configs tools -type f -not -path '*/__pycache__/*' -not -name '*.pyc') pyproject.toml model-index.yml
 DEMO_ARGS ?=
 
-.PHONY: demo test stack install clean-venv
+.PHONY: demo test test-fast lint stack install clean-venv
 
 demo: $(VENV)/.mmrethink
 	$(PY) tools/demo.py $(DEMO_ARGS)
 
-test: $(VENV)/.mmrethink
-	$(PY) -m pytest tests -q
+lint: $(VENV)/.stack
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint $(VENV)/.mmrethink
+	$(PY) -m pytest tests -q --durations=15
+
+test-fast: lint $(VENV)/.mmrethink
+	$(PY) -m pytest tests -q -m "not slow" --durations=5
 
 stack: $(VENV)/.stack
 install: $(VENV)/.mmrethink

@@ -9,7 +9,8 @@ A type registered here resolves in two ways:
   also registers the class in its parent. A name that mmdet already uses is refused at
   import time instead of shadowing mmdet's class.
 """
-from typing import Optional, Type
+
+from typing import Callable, List, Optional, Type, Union
 
 from mmdet import registry as mmdet_registry
 from mmengine.registry import Registry
@@ -20,20 +21,27 @@ SCOPE = 'mmrethink'
 class PackRegistry(Registry):
     """A child registry that also registers its modules in the parent (mmdet's)."""
 
-    def _register_module(self,
-                         module: Type,
-                         module_name: Optional[str] = None,
-                         force: bool = False) -> None:
-        super()._register_module(module, module_name, force)
-        self.parent._register_module(module, module_name, force)
+    def register_module(
+        self,
+        name: Optional[Union[str, List[str]]] = None,
+        force: bool = False,
+        module: Optional[Type] = None,
+    ) -> Union[Type, Callable]:
+        """Register ``module`` here and in the parent, as a call or a decorator."""
+        if module is not None:
+            self.parent.register_module(name=name, force=force, module=module)
+            return super().register_module(name=name, force=force, module=module)
+
+        def register(cls: Type) -> Type:
+            return self.register_module(name=name, force=force, module=cls)
+
+        return register
 
 
 def _child(mmdet_node: Registry, location: str) -> PackRegistry:
     return PackRegistry(
-        mmdet_node.name,
-        parent=mmdet_node,
-        scope=SCOPE,
-        locations=[f'{SCOPE}.{location}'])
+        mmdet_node.name, parent=mmdet_node, scope=SCOPE, locations=[f'{SCOPE}.{location}']
+    )
 
 
 RUNNERS = _child(mmdet_registry.RUNNERS, 'engine')
@@ -48,8 +56,7 @@ MODEL_WRAPPERS = _child(mmdet_registry.MODEL_WRAPPERS, 'models')
 WEIGHT_INITIALIZERS = _child(mmdet_registry.WEIGHT_INITIALIZERS, 'models')
 OPTIMIZERS = _child(mmdet_registry.OPTIMIZERS, 'engine')
 OPTIM_WRAPPERS = _child(mmdet_registry.OPTIM_WRAPPERS, 'engine')
-OPTIM_WRAPPER_CONSTRUCTORS = _child(mmdet_registry.OPTIM_WRAPPER_CONSTRUCTORS,
-                                    'engine')
+OPTIM_WRAPPER_CONSTRUCTORS = _child(mmdet_registry.OPTIM_WRAPPER_CONSTRUCTORS, 'engine')
 PARAM_SCHEDULERS = _child(mmdet_registry.PARAM_SCHEDULERS, 'engine.schedulers')
 METRICS = _child(mmdet_registry.METRICS, 'evaluation')
 EVALUATOR = _child(mmdet_registry.EVALUATOR, 'evaluation')

@@ -6,6 +6,7 @@ the pinned one. After an intended change, rewrite the pins and review their diff
 
     python tests/test_config_pins.py --update
 """
+
 import ast
 import glob
 import json
@@ -14,14 +15,17 @@ import sys
 from typing import Any, Dict
 
 import pytest
-from mmengine.config import Config
 
 import mmrethink  # noqa: F401  registers the mmrethink:: scope
+from helpers import load_config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PINS = osp.join(REPO, 'tests', 'data', 'resolved_configs.json')
-LEAVES = {osp.relpath(p, REPO): p for p in sorted(glob.glob(osp.join(REPO, 'configs', '*', '*.py')))
-          if '_base_' not in p}
+LEAVES = {
+    osp.relpath(p, REPO): p
+    for p in sorted(glob.glob(osp.join(REPO, 'configs', '*', '*.py')))
+    if '_base_' not in p
+}
 
 
 def flatten(node: Any, prefix: str = '') -> Dict[str, Any]:
@@ -39,7 +43,7 @@ def flatten(node: Any, prefix: str = '') -> Dict[str, Any]:
 
 
 def resolved_values(path: str) -> Dict[str, Any]:
-    return flatten(Config.fromfile(path).to_dict())
+    return flatten(load_config(path).to_dict())
 
 
 ABSENT = '<absent>'
@@ -57,7 +61,8 @@ def pins_of_tree() -> Dict[str, Any]:
             groups.setdefault(value, []).append(index)
         ordered = sorted(groups.items(), key=lambda group: -len(group[1]))
         values[key] = [[json.loads(ordered[0][0]), '*']] + [
-            [json.loads(value), leaves] for value, leaves in ordered[1:]]
+            [json.loads(value), leaves] for value, leaves in ordered[1:]
+        ]
     return dict(leaves=names, values=values)
 
 
@@ -85,9 +90,11 @@ def test_resolved_values_are_pinned(name):
     pins = load_pins()
     assert name in pins['leaves'], f'{name} is not pinned: run python {__file__} --update'
     expected, actual = pinned_values(pins, name), resolved_values(LEAVES[name])
-    changed = {k: (expected.get(k, ABSENT), actual.get(k, ABSENT))
-               for k in expected.keys() | actual.keys()
-               if expected.get(k, ABSENT) != actual.get(k, ABSENT)}
+    changed = {
+        k: (expected.get(k, ABSENT), actual.get(k, ABSENT))
+        for k in expected.keys() | actual.keys()
+        if expected.get(k, ABSENT) != actual.get(k, ABSENT)
+    }
     assert not changed, f'{name}: resolved values differ from the pins (pinned, now): {changed}'
 
 
@@ -98,8 +105,14 @@ def test_every_pinned_leaf_exists():
 def pack_depth(path: str) -> int:
     """Pack files on the longest chain from ``path`` to mmdet's (``path`` included)."""
     tree = ast.parse(open(path).read())
-    bases = next((ast.literal_eval(node.value) for node in tree.body
-                  if isinstance(node, ast.Assign) and node.targets[0].id == '_base_'), [])
+    bases = next(
+        (
+            ast.literal_eval(node.value)
+            for node in tree.body
+            if isinstance(node, ast.Assign) and node.targets[0].id == '_base_'
+        ),
+        [],
+    )
     bases = [bases] if isinstance(bases, str) else bases
     own = [osp.normpath(osp.join(osp.dirname(path), b)) for b in bases if '::' not in b]
     return 1 + max((pack_depth(b) for b in own), default=0)
@@ -113,11 +126,17 @@ def test_every_leaf_is_at_most_three_pack_files_deep(name):
 def write_pins(path: str = PINS) -> None:
     """One line per key, so a review of the pins' diff reads key by key."""
     pins = pins_of_tree()
-    lines = [f'  {json.dumps(k)}: {json.dumps(v, sort_keys=True)}'
-             for k, v in pins['values'].items()]
+    lines = [
+        f'  {json.dumps(k)}: {json.dumps(v, sort_keys=True)}' for k, v in pins['values'].items()
+    ]
     with open(path, 'w') as f:
-        f.write('{\n "leaves": ' + json.dumps(pins['leaves'], indent=2)
-                + ',\n "values": {\n' + ',\n'.join(lines) + '\n }\n}\n')
+        f.write(
+            '{\n "leaves": '
+            + json.dumps(pins['leaves'], indent=2)
+            + ',\n "values": {\n'
+            + ',\n'.join(lines)
+            + '\n }\n}\n'
+        )
 
 
 if __name__ == '__main__':

@@ -1,4 +1,5 @@
 """Issue: many processes, long runs, bad input."""
+
 import copy
 import glob
 import json
@@ -11,11 +12,15 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from conftest import REPO, SCRATCH, checkout_env, mini_options, run, scalars, train_cmd
+from helpers import REPO, SCRATCH, checkout_env, mini_options, run, scalars, train_cmd
 from mmrethink.engine.hooks.finite_loss_hook import FiniteLossHook
-from mmrethink.engine.launch import prepare_launch
-from mmrethink.engine.preflight import (PreflightError, check_coco_dataset, check_work_dir,
-                                        explained_build_errors)
+from mmrethink.utils.launch import prepare_launch
+from mmrethink.utils.preflight import (
+    PreflightError,
+    check_coco_dataset,
+    check_work_dir,
+    explained_build_errors,
+)
 
 RANK_DUMP = textwrap.dedent('''
     """Test plugin: each rank saves its parameters and the images it trained on."""
@@ -49,6 +54,7 @@ def _metrics(work_dir: str) -> dict:
         return json.load(f)
 
 
+@pytest.mark.slow
 def test_two_processes_on_cpu_train_split_and_evaluate(shapes, tmp_path):
     plugin_dir = tmp_path / 'plugin'
     plugin_dir.mkdir()
@@ -57,19 +63,36 @@ def test_two_processes_on_cpu_train_split_and_evaluate(shapes, tmp_path):
     env['PYTHONPATH'] += os.pathsep + str(plugin_dir)
     work_dir = str(tmp_path / 'ddp')
     config = tmp_path / 'ddp_config.py'  # custom_imports act at parse time, not as options
-    config.write_text(f"_base_ = '{SCRATCH}'\n"
-                      "custom_imports = dict(imports=['mmrethink', 'rank_dump'])\n"
-                      "default_hooks = dict(rank_dump=dict(type='RankDumpHook'))\n")
+    config.write_text(
+        f"_base_ = '{SCRATCH}'\n"
+        "custom_imports = dict(imports=['mmrethink', 'rank_dump'])\n"
+        "default_hooks = dict(rank_dump=dict(type='RankDumpHook'))\n"
+    )
     options = mini_options(shapes, max_iters=4, val_interval=4) + [
-        'model.test_cfg.rcnn.score_thr=0.0', 'randomness.seed=0']
-    run([osp.join(REPO, 'tools', 'dist_train.sh'), str(config), '2', '--work-dir', work_dir,
-         '--cfg-options', *options], env=env)
+        'model.test_cfg.rcnn.score_thr=0.0',
+        'randomness.seed=0',
+    ]
+    run(
+        [
+            osp.join(REPO, 'tools', 'dist_train.sh'),
+            str(config),
+            '2',
+            '--work-dir',
+            work_dir,
+            '--cfg-options',
+            *options,
+        ],
+        env=env,
+    )
     ranks = [torch.load(osp.join(work_dir, f'rank{r}.pt'), weights_only=False) for r in (0, 1)]
     assert ranks[0]['wrapper'] == 'MMDistributedDataParallel'
     for key, value in ranks[0]['final'].items():
         assert torch.equal(value, ranks[1]['final'][key]), key  # gradients were synced
-    moved = [k for k, v in ranks[0]['final'].items()
-             if v.is_floating_point() and not torch.equal(v, ranks[0]['initial'][k])]
+    moved = [
+        k
+        for k, v in ranks[0]['final'].items()
+        if v.is_floating_point() and not torch.equal(v, ranks[0]['initial'][k])
+    ]
     assert len(moved) > 50  # and the model trained
     epoch = 8  # 16 images / 2 ranks: the first 8 samples of each rank are one epoch
     first = [set(r['img_ids'][:epoch]) for r in ranks]
@@ -77,19 +100,41 @@ def test_two_processes_on_cpu_train_split_and_evaluate(shapes, tmp_path):
     # Evaluation gathered from 2 ranks equals one process on the same checkpoint.
     checkpoint = osp.join(work_dir, 'iter_4.pth')
     test_options = mini_options(shapes) + ['model.test_cfg.rcnn.score_thr=0.0']
-    run([osp.join(REPO, 'tools', 'dist_test.sh'), SCRATCH, checkpoint, '2', '--work-dir',
-         str(tmp_path / 't2'), '--cfg-options', *test_options])
-    run(['python', osp.join(REPO, 'tools', 'test.py'), SCRATCH, checkpoint, '--work-dir',
-         str(tmp_path / 't1'), '--cfg-options', *test_options])
+    run(
+        [
+            osp.join(REPO, 'tools', 'dist_test.sh'),
+            SCRATCH,
+            checkpoint,
+            '2',
+            '--work-dir',
+            str(tmp_path / 't2'),
+            '--cfg-options',
+            *test_options,
+        ]
+    )
+    run(
+        [
+            'python',
+            osp.join(REPO, 'tools', 'test.py'),
+            SCRATCH,
+            checkpoint,
+            '--work-dir',
+            str(tmp_path / 't1'),
+            '--cfg-options',
+            *test_options,
+        ]
+    )
     two, one = _metrics(str(tmp_path / 't2')), _metrics(str(tmp_path / 't1'))
     assert 'coco/bbox_mAP' in one and 'coco/segm_mAP' in one
-    assert {k: v for k, v in two.items() if k.startswith('coco')} == \
-        {k: v for k, v in one.items() if k.startswith('coco')}
+    assert {k: v for k, v in two.items() if k.startswith('coco')} == {
+        k: v for k, v in one.items() if k.startswith('coco')
+    }
 
 
 def test_sync_bn_falls_back_to_bn_with_one_warning():
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'rethinking',
-                                   'mask-rcnn_r50-scratch_fpn_syncbn-all_1x_coco.py'))
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'rethinking', 'mask-rcnn_r50-scratch_fpn_syncbn-all_1x_coco.py')
+    )
     assert 'SyncBN' in str(cfg.model)
     with pytest.warns(UserWarning, match='SyncBN is used as plain BN') as caught:
         prepare_launch(cfg, 'none')
@@ -97,9 +142,12 @@ def test_sync_bn_falls_back_to_bn_with_one_warning():
     assert 'SyncBN' not in str(cfg.model) and "'type': 'BN'" in str(cfg.model)
 
 
+@pytest.mark.slow
 def test_same_seed_deterministic_gives_identical_losses(shapes, tmp_path):
     options = mini_options(shapes, max_iters=3, val_interval=3) + [
-        'randomness.seed=7', 'randomness.deterministic=True']
+        'randomness.seed=7',
+        'randomness.deterministic=True',
+    ]
     losses = []
     for name in ('a', 'b'):
         work_dir = str(tmp_path / name)
@@ -109,17 +157,25 @@ def test_same_seed_deterministic_gives_identical_losses(shapes, tmp_path):
 
 
 def test_non_finite_loss_stops_with_iteration_terms_and_lr(tmp_path):
-    runner = SimpleNamespace(iter=41, work_dir=str(tmp_path), optim_wrapper=SimpleNamespace(
-        get_lr=lambda: {'lr': [0.02]}))
+    runner = SimpleNamespace(
+        iter=41,
+        work_dir=str(tmp_path),
+        optim_wrapper=SimpleNamespace(get_lr=lambda: {'lr': [0.02]}),
+    )
     hook = FiniteLossHook()
-    hook.after_train_iter(runner, 0, outputs=dict(loss=torch.tensor(1.0), acc=torch.tensor(9.)))
-    with pytest.raises(FloatingPointError,
-                       match=r'iteration 42: loss=nan, loss_cls=inf, lr=0\.02.*clip_grad'):
-        hook.after_train_iter(runner, 0, outputs=dict(loss=torch.tensor(float('nan')),
-                                                      loss_cls=torch.tensor(float('inf'))))
+    hook.after_train_iter(runner, 0, outputs=dict(loss=torch.tensor(1.0), acc=torch.tensor(9.0)))
+    with pytest.raises(
+        FloatingPointError, match=r'iteration 42: loss=nan, loss_cls=inf, lr=0\.02.*clip_grad'
+    ):
+        hook.after_train_iter(
+            runner,
+            0,
+            outputs=dict(loss=torch.tensor(float('nan')), loss_cls=torch.tensor(float('inf'))),
+        )
 
 
 # ---- bad input: each names the problem and the fix ----------------------------------
+
 
 def _train_dataset(shapes: str):
     cfg = Config.fromfile(SCRATCH)
@@ -131,8 +187,9 @@ def _train_dataset(shapes: str):
 def test_missing_dataset_root_and_annotation_file(shapes, tmp_path):
     cfg, dataset = _train_dataset(shapes)
     with pytest.raises(PreflightError, match=r'data_root .* does not exist.*data_root'):
-        check_coco_dataset('train_dataloader', dict(dataset, data_root=str(tmp_path / 'x')),
-                           cfg.model)
+        check_coco_dataset(
+            'train_dataloader', dict(dataset, data_root=str(tmp_path / 'x')), cfg.model
+        )
     with pytest.raises(PreflightError, match='not found: check the path'):
         check_coco_dataset('train_dataloader', dict(dataset, ann_file='nope.json'), cfg.model)
 
@@ -144,15 +201,19 @@ def test_malformed_annotation_json(shapes, tmp_path):
     (tmp_path / 'annotations' / 'notcoco.json').write_text('{"images": []}')
     dataset.data_root = str(tmp_path)
     with pytest.raises(PreflightError, match='not valid JSON'):
-        check_coco_dataset('train_dataloader', dict(dataset, ann_file='annotations/bad.json'),
-                           cfg.model)
-    with pytest.raises(PreflightError, match=r"lacks the COCO keys \['annotations', 'categories'\]"):
-        check_coco_dataset('train_dataloader',
-                           dict(dataset, ann_file='annotations/notcoco.json'), cfg.model)
+        check_coco_dataset(
+            'train_dataloader', dict(dataset, ann_file='annotations/bad.json'), cfg.model
+        )
+    lacks = r"lacks the COCO keys \['annotations', 'categories'\]"
+    with pytest.raises(PreflightError, match=lacks):
+        check_coco_dataset(
+            'train_dataloader', dict(dataset, ann_file='annotations/notcoco.json'), cfg.model
+        )
 
 
 def _copy_set(shapes: str, tmp_path, edit) -> str:
     import shutil
+
     root = str(tmp_path / 'set')
     shutil.copytree(shapes, root)
     path = osp.join(root, 'annotations', 'instances_train.json')
@@ -164,8 +225,11 @@ def _copy_set(shapes: str, tmp_path, edit) -> str:
 
 def test_images_listed_but_absent(shapes, tmp_path):
     cfg, dataset = _train_dataset(shapes)
-    root = _copy_set(shapes, tmp_path, lambda coco, root: os.remove(
-        osp.join(root, 'train', coco['images'][3]['file_name'])))
+    root = _copy_set(
+        shapes,
+        tmp_path,
+        lambda coco, root: os.remove(osp.join(root, 'train', coco['images'][3]['file_name'])),
+    )
     with pytest.raises(PreflightError, match=r'1 images listed .* are not in .*data_prefix'):
         check_coco_dataset('train_dataloader', dict(dataset, data_root=root), cfg.model)
 
@@ -180,27 +244,37 @@ def test_num_classes_mismatch(shapes):
         check_coco_dataset('train_dataloader', no_classes, cfg.model)
 
 
+@pytest.mark.slow
 def test_degenerate_annotations_are_skipped_with_a_count(shapes, tmp_path):
     def degrade(coco, root):
-        coco['images'].append(dict(id=999, file_name=coco['images'][0]['file_name'],
-                                   height=coco['images'][0]['height'],
-                                   width=coco['images'][0]['width']))  # no annotation
+        coco['images'].append(
+            dict(
+                id=999,
+                file_name=coco['images'][0]['file_name'],
+                height=coco['images'][0]['height'],
+                width=coco['images'][0]['width'],
+            )
+        )  # no annotation
         coco['annotations'][0]['bbox'][2] = 0  # zero-area box
         coco['annotations'][0]['area'] = 0
         coco['annotations'][1]['segmentation'] = [[1.0, 2.0, 3.0, 4.0]]  # 2 points
+
     root = _copy_set(shapes, tmp_path, degrade)
     cfg, dataset = _train_dataset(shapes)
     counts = check_coco_dataset('train_dataloader', dict(dataset, data_root=root), cfg.model)
-    assert counts == dict(images_without_annotations=1, zero_area_boxes=1,
-                          degenerate_polygons=1)
-    proc = run(train_cmd(SCRATCH, str(tmp_path / 'w'),
-                         mini_options(root, max_iters=2, val_interval=2)))
-    assert 'skipped by the loader: 1 images without annotations, 1 zero area boxes, ' \
-           '1 degenerate polygons' in proc.stdout + proc.stderr
+    assert counts == dict(images_without_annotations=1, zero_area_boxes=1, degenerate_polygons=1)
+    proc = run(
+        train_cmd(SCRATCH, str(tmp_path / 'w'), mini_options(root, max_iters=2, val_interval=2))
+    )
+    assert (
+        'skipped by the loader: 1 images without annotations, 1 zero area boxes, '
+        '1 degenerate polygons' in proc.stdout + proc.stderr
+    )
 
 
 def test_group_norm_groups_must_divide_channels():
     from mmcv.cnn import build_norm_layer
+
     with pytest.raises(PreflightError, match='num_groups .* change norm_cfg.num_groups'):
         with explained_build_errors():
             build_norm_layer(dict(type='GN', num_groups=32), 48)
@@ -211,8 +285,9 @@ def test_work_dir_of_another_experiment_is_refused(tmp_path):
     work_dir.mkdir()
     (work_dir / 'mask-rcnn_r50-scratch_fpn_gn-all_2x_coco.py').write_text('')
     with pytest.raises(PreflightError, match='holds another experiment'):
-        check_work_dir(str(work_dir), 'configs/x/mask-rcnn_r50-pretrained_fpn_gn-all_2x_coco.py',
-                       resume=True)
+        check_work_dir(
+            str(work_dir), 'configs/x/mask-rcnn_r50-pretrained_fpn_gn-all_2x_coco.py', resume=True
+        )
     (work_dir / 'iter_10.pth').write_text('')
     same = 'configs/x/mask-rcnn_r50-scratch_fpn_gn-all_2x_coco.py'
     with pytest.raises(PreflightError, match='Pass --resume'):
@@ -220,19 +295,29 @@ def test_work_dir_of_another_experiment_is_refused(tmp_path):
     check_work_dir(str(work_dir), same, resume=True)  # continuing it is fine
 
 
+@pytest.mark.slow
 def test_train_cli_refuses_bad_input_before_building(shapes, tmp_path):
     options = mini_options(shapes) + ['train_dataloader.dataset.ann_file=missing.json']
     proc = run(train_cmd(SCRATCH, str(tmp_path / 'w'), options), check=False)
     assert proc.returncode != 0 and 'missing.json not found' in proc.stderr
-    proc = run(train_cmd(SCRATCH, str(tmp_path / 'w2'), mini_options(shapes) + [
-        'model.backbone.frozen_stages=1']), check=False)
+    proc = run(
+        train_cmd(
+            SCRATCH, str(tmp_path / 'w2'), mini_options(shapes) + ['model.backbone.frozen_stages=1']
+        ),
+        check=False,
+    )
     assert proc.returncode != 0
     assert 'model.backbone.frozen_stages=1 freezes layers: set it to -1' in proc.stderr
-    proc = run(train_cmd(SCRATCH, str(tmp_path / 'w3'), mini_options(shapes) + [
-        'model.neck.out_channels=60']), check=False)
+    proc = run(
+        train_cmd(
+            SCRATCH, str(tmp_path / 'w3'), mini_options(shapes) + ['model.neck.out_channels=60']
+        ),
+        check=False,
+    )
     assert proc.returncode != 0 and 'change norm_cfg.num_groups' in proc.stderr
 
 
+@pytest.mark.slow
 def test_kill_during_checkpoint_write_keeps_last_good_one(shapes, tmp_path):
     """mmengine points last_checkpoint at a file only after writing it: a kill during
     the write of iter_4.pth leaves a partial file and last_checkpoint at iter_2.pth."""

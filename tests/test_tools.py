@@ -1,4 +1,5 @@
 """Issues: experiment tools (subset, hook, curves, accounting, table) and the demo."""
+
 import json
 import os.path as osp
 import re
@@ -10,7 +11,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from conftest import REPO, SCRATCH, run
+from helpers import REPO, SCRATCH, run
 from mmrethink.datasets.coco_subset import make_subset, summary
 from mmrethink.engine.hooks.convergence_hook import ConvergenceHook, read_convergence
 
@@ -27,8 +28,17 @@ def demo(tmp_path_factory):
 
 def _coco(n_images: int = 30):
     images = [dict(id=i, file_name=f'{i}.png', height=10, width=10) for i in range(1, n_images + 1)]
-    anns = [dict(id=j, image_id=1 + j % n_images, category_id=1 + j % 3, bbox=[0, 0, 2, 2],
-                 area=4, iscrowd=0) for j in range(70)]
+    anns = [
+        dict(
+            id=j,
+            image_id=1 + j % n_images,
+            category_id=1 + j % 3,
+            bbox=[0, 0, 2, 2],
+            area=4,
+            iscrowd=0,
+        )
+        for j in range(70)
+    ]
     cats = [dict(id=c, name=f'c{c}') for c in (1, 2, 3, 4)]
     return dict(images=images, annotations=anns, categories=cats, info={'v': 1})
 
@@ -47,6 +57,7 @@ def test_subset_is_seeded_keeps_categories_and_counts():
     assert stats['per_category']['c4'] == 0
 
 
+@pytest.mark.slow
 def test_subset_cli_writes_and_refuses(tmp_path):
     ann = tmp_path / 'instances_train.json'
     ann.write_text(json.dumps(_coco()))
@@ -60,18 +71,29 @@ def test_subset_cli_writes_and_refuses(tmp_path):
     assert run(tool + ['--num-images', '12', '--force']).returncode == 0
     too_many = run(tool + ['--num-images', '31'], check=False)
     assert too_many.returncode != 0 and 'has 30' in too_many.stderr
-    missing = run([sys.executable, osp.join(TOOLS, 'make_coco_subset.py'),
-                   str(tmp_path / 'nope.json'), '--num-images', '1'], check=False)
+    missing = run(
+        [
+            sys.executable,
+            osp.join(TOOLS, 'make_coco_subset.py'),
+            str(tmp_path / 'nope.json'),
+            '--num-images',
+            '1',
+        ],
+        check=False,
+    )
     assert missing.returncode != 0 and 'not found' in missing.stderr
     bad = tmp_path / 'bad.json'
     bad.write_text('{"images": [')
-    broken = run([sys.executable, osp.join(TOOLS, 'make_coco_subset.py'), str(bad),
-                  '--num-images', '1'], check=False)
+    broken = run(
+        [sys.executable, osp.join(TOOLS, 'make_coco_subset.py'), str(bad), '--num-images', '1'],
+        check=False,
+    )
     assert broken.returncode != 0 and 'not valid JSON' in broken.stderr
 
 
 def test_convergence_hook_counts_what_the_batches_hold(shapes, tmp_path):
     from mmengine.runner import Runner
+
     cfg = Config.fromfile(SCRATCH)
     cfg.train_dataloader.dataset.data_root = shapes + '/'
     cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
@@ -85,24 +107,35 @@ def test_convergence_hook_counts_what_the_batches_hold(shapes, tmp_path):
     pixels = sum(t.shape[1] * t.shape[2] for b in batches for t in b['inputs'])
     instances = sum(len(s.gt_instances.bboxes) for b in batches for s in b['data_samples'])
     assert hook.local == dict(images=images, instances=instances, pixels=pixels)
-    runner = SimpleNamespace(iter=3, work_dir=str(tmp_path), optim_wrapper=SimpleNamespace(
-        get_lr=lambda: {'lr': [0.01]}))
+    runner = SimpleNamespace(
+        iter=3, work_dir=str(tmp_path), optim_wrapper=SimpleNamespace(get_lr=lambda: {'lr': [0.01]})
+    )
     hook.after_val_epoch(runner, {'coco/bbox_mAP': 0.25})
     hook.after_val_epoch(runner, {'coco/bbox_mAP': 0.5})  # a later record supersedes
     records = read_convergence(osp.join(str(tmp_path), 'convergence.jsonl'))
-    assert records == [dict(iter=3, lr=0.01, images=images, instances=instances,
-                            pixels=pixels, **{'coco/bbox_mAP': 0.5})]
+    assert records == [
+        dict(
+            iter=3,
+            lr=0.01,
+            images=images,
+            instances=instances,
+            pixels=pixels,
+            **{'coco/bbox_mAP': 0.5},
+        )
+    ]
 
 
 def test_convergence_hook_sums_ranks_before_checkpoints(shapes, monkeypatch):
     """Ranks are summed at the iteration a checkpoint is due (all_reduce standing in
     for a 2-process group of equal ranks); rank 0 then writes the sum."""
     import mmrethink.engine.hooks.convergence_hook as module
+
     monkeypatch.setattr(module, 'all_reduce', lambda t: t.mul_(2))
     hook = ConvergenceHook()
     hook.checkpoint_hook = SimpleNamespace(by_epoch=False, interval=4, save_last=True)
-    batch = dict(inputs=[torch.zeros(3, 10, 20)], data_samples=[
-        SimpleNamespace(gt_instances=[0, 1, 2])])
+    batch = dict(
+        inputs=[torch.zeros(3, 10, 20)], data_samples=[SimpleNamespace(gt_instances=[0, 1, 2])]
+    )
     for it in range(4):
         hook.after_train_iter(SimpleNamespace(iter=it, max_iters=100), it, batch)
         synced = it == 3  # (iter + 1) % interval == 0
@@ -116,17 +149,28 @@ def test_convergence_hook_sums_ranks_before_checkpoints(shapes, monkeypatch):
     assert restored.total == checkpoint['convergence'] and restored.resumed_iter == 4
 
 
+@pytest.mark.slow
 def test_demo_output_folder_and_numbers(demo):
     out, stdout = demo
-    for name in ('curves.png', 'curves.svg', 'curves_images.png', 'samples.png',
-                 'results.md', 'samples.md', 'summary.md', 'logs/scratch.log',
-                 'logs/pretrained.log', 'logs/pretrain.log'):
+    for name in (
+        'curves.png',
+        'curves.svg',
+        'curves_images.png',
+        'samples.png',
+        'results.md',
+        'samples.md',
+        'summary.md',
+        'logs/scratch.log',
+        'logs/pretrained.log',
+        'logs/pretrain.log',
+    ):
         assert osp.isfile(osp.join(out, name)), name
     assert '[3/5] Mask R-CNN scratch' in stdout and 'Done in' in stdout
-    runs = {arm: read_convergence(osp.join(out, 'work_dirs', arm, 'convergence.jsonl'))
-            for arm in ('scratch', 'pretrained')}
-    cfg = Config.fromfile(osp.join(out, 'work_dirs', 'scratch',
-                                   osp.basename(SCRATCH)))
+    runs = {
+        arm: read_convergence(osp.join(out, 'work_dirs', arm, 'convergence.jsonl'))
+        for arm in ('scratch', 'pretrained')
+    }
+    cfg = Config.fromfile(osp.join(out, 'work_dirs', 'scratch', osp.basename(SCRATCH)))
     batch = cfg.train_dataloader.batch_size
     for arm, records in runs.items():
         assert [r['iter'] for r in records] == [6, 12], arm
@@ -143,12 +187,12 @@ def test_demo_output_folder_and_numbers(demo):
     assert f'| pretrained | images | {pretrain_images:.3g} |' in samples
 
 
+@pytest.mark.slow
 def test_plot_curves_cli_draws_labelled_lines(demo, tmp_path):
     out, _ = demo
     stem = str(tmp_path / 'fig')
     arms = [osp.join(out, 'work_dirs', a) for a in ('scratch', 'pretrained')]
-    run([sys.executable, osp.join(TOOLS, 'plot_curves.py'), *arms, '--out', stem,
-         '--x', 'images'])
+    run([sys.executable, osp.join(TOOLS, 'plot_curves.py'), *arms, '--out', stem, '--x', 'images'])
     svg = open(stem + '.svg').read()
     assert 'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes' in svg  # named from the config
     assert 'mask-rcnn_r18-mini-pretrained_fpn_gn-all_shapes' in svg
@@ -157,6 +201,7 @@ def test_plot_curves_cli_draws_labelled_lines(demo, tmp_path):
     assert bad.returncode != 0 and 'convergence.jsonl not found' in bad.stderr
 
 
+@pytest.mark.slow
 def test_results_table_cli_matches_logs(demo):
     out, _ = demo
     work_dir = osp.join(out, 'work_dirs', 'scratch')
@@ -172,42 +217,142 @@ def test_results_table_cli_matches_logs(demo):
 def test_results_table_against_reference(tmp_path):
     from mmrethink.analysis.results import results_table
     from mmrethink.analysis.runs import Run
-    run_ = Run('mask-rcnn_r50-scratch_fpn_gn-all_6x_coco',
-               [dict(iter=540000, **{'coco/bbox_mAP': 0.405, 'coco/segm_mAP': 0.361})])
+
+    run_ = Run(
+        'mask-rcnn_r50-scratch_fpn_gn-all_6x_coco',
+        [dict(iter=540000, **{'coco/bbox_mAP': 0.405, 'coco/segm_mAP': 0.361})],
+    )
     table = results_table([run_])
     assert '| 40.5 | 36.1 | 41.3 | 36.6 | -0.8 | -0.5 |' in table
     assert '41.2 | 37.4' in results_table([run_], source='mmdet')
 
 
+@pytest.mark.slow
 def test_count_samples_cli_from_real_statistics(shapes, tmp_path):
     config = osp.join(REPO, 'configs', 'rethinking', 'mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py')
     pretrained = config.replace('scratch', 'pretrained').replace('6x', '2x')
     ann = osp.join(shapes, 'annotations', 'instances_train.json')
-    proc = run([sys.executable, osp.join(TOOLS, 'count_samples.py'), pretrained, config,
-                '--ann-file', ann, '--out', str(tmp_path / 's')])
+    proc = run(
+        [
+            sys.executable,
+            osp.join(TOOLS, 'count_samples.py'),
+            pretrained,
+            config,
+            '--ann-file',
+            ann,
+            '--out',
+            str(tmp_path / 's'),
+        ]
+    )
     coco = json.load(open(ann))
     with_objects = {a['image_id'] for a in coco['annotations']}
     per_image = len(coco['annotations']) / len(with_objects)
     scratch_images = 540000 * 16
-    row = re.search(r'\| mask-rcnn_r50-scratch_fpn_gn-all_6x_coco \| instances \| 0 \| '
-                    r'([\d.e+]+) \|', proc.stdout)
+    row = re.search(
+        r'\| mask-rcnn_r50-scratch_fpn_gn-all_6x_coco \| instances \| 0 \| '
+        r'([\d.e+]+) \|',
+        proc.stdout,
+    )
     assert float(row[1]) == pytest.approx(scratch_images * per_image, rel=1e-2)
-    assert f'| mask-rcnn_r50-pretrained_fpn_gn-all_2x_coco | images | {1.28e8:.3g} | ' \
-           f'{180000 * 16:.3g} |' in proc.stdout
+    assert (
+        f'| mask-rcnn_r50-pretrained_fpn_gn-all_2x_coco | images | {1.28e8:.3g} | '
+        f'{180000 * 16:.3g} |' in proc.stdout
+    )
     assert osp.isfile(str(tmp_path / 's.png'))
 
 
+@pytest.mark.slow
 def test_benchmark_reports_each_config_and_ratios(tmp_path):
     """Runs (untimed) and reports what it claims; the figures themselves are in README."""
     out = str(tmp_path / 'bench.json')
-    proc = run([sys.executable, osp.join(TOOLS, 'benchmark_train.py'), SCRATCH,
-                'mmdet::scratch/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py', '--shrink',
-                '--iters', '2', '--warmup', '1', '--synthetic', '8', '--json', out])
+    proc = run(
+        [
+            sys.executable,
+            osp.join(TOOLS, 'benchmark_train.py'),
+            SCRATCH,
+            'mmdet::scratch/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py',
+            '--shrink',
+            '--iters',
+            '2',
+            '--warmup',
+            '1',
+            '--synthetic',
+            '8',
+            '--json',
+            out,
+        ]
+    )
     report = json.load(open(out))
     names = [row['config'] for row in report['rows']]
-    assert names == ['mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes',
-                     'mmdet::mask-rcnn_r50-scratch_fpn_gn-all_6x_coco']
+    assert names == [
+        'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes',
+        'mmdet::mask-rcnn_r50-scratch_fpn_gn-all_6x_coco',
+    ]
     for row in report['rows']:
         assert row['s_per_iter'] > 0 and 0 <= row['data_share'] < 1 and row['peak_mem_mb'] > 100
     assert 'ratio_to_first' in report['rows'][1] and 'ratio_to_first' not in report['rows'][0]
     assert '| mmdet::mask-rcnn_r50-scratch_fpn_gn-all_6x_coco |' in proc.stdout
+
+
+def _as_dict(options):
+    """``--cfg-options`` strings as a dict for ``Config.merge_from_dict``."""
+    import ast
+
+    parsed = {}
+    for option in options:
+        key, value = option.split('=', 1)
+        try:
+            parsed[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parsed[key] = value
+    return parsed
+
+
+def test_runner_stepping_uses_only_known_privates(shapes, tmp_path):
+    """The benchmark's set-up needs two mmengine privates; this fails when they change."""
+    from mmengine.runner import Runner
+
+    from helpers import mini_options
+    from mmrethink.utils.runner_stepping import PRIVATE_MEMBERS, start_training
+
+    cfg = Config.fromfile(SCRATCH)
+    cfg.merge_from_dict(_as_dict(mini_options(shapes)))
+    cfg.work_dir = str(tmp_path)
+    runner = Runner.from_cfg(cfg)
+    present = set(vars(runner)) | set(dir(Runner))
+    assert set(PRIVATE_MEMBERS) <= present, f'mmengine changed: {set(PRIVATE_MEMBERS) - present}'
+    loop = start_training(runner)
+    loop.run_iter(next(iter(loop.dataloader)))
+    assert runner.iter == 1
+
+
+def test_scalars_reader_returns_each_complete_record_once(tmp_path):
+    from mmrethink.analysis.runs import ScalarsReader
+
+    vis = tmp_path / '20260101_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    path = vis / 'scalars.json'
+    reader = ScalarsReader(str(tmp_path))
+    assert reader.new_records() == []
+    path.write_text('{"iter": 10, "lr": 0.02, "loss": 1.5}\n{"coco/bbox_m')
+    assert reader.new_records() == [dict(iter=10, lr=0.02, loss=1.5)]
+    with open(path, 'a') as f:
+        f.write('AP": 0.25, "step": 30}\n')
+    assert reader.new_records() == [{'coco/bbox_mAP': 0.25, 'step': 30}]
+    assert reader.new_records() == []
+
+
+def test_demo_progress_lines_come_from_scalars():
+    sys.path.insert(0, TOOLS)
+    from demo import progress_line
+
+    assert progress_line('scratch', dict(iter=10, lr=0.02, loss=1.23456), 270) == (
+        '  [scratch] iter 10/270  lr 0.02  loss 1.2346'
+    )
+    assert progress_line('scratch', {'coco/bbox_mAP': 0.123, 'step': 30}, 270) == (
+        '  [scratch] eval at 30: bbox AP 12.3  mask AP 0.0'
+    )
+    assert progress_line('pre-train', {'cls/top1': 52.5, 'step': 600}, 600) == (
+        '  [pre-train] eval at 600: top-1 52.5%'
+    )
+    assert progress_line('scratch', dict(data_time=0.1, step=3), 270) is None

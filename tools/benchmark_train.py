@@ -12,6 +12,7 @@ configs the ratio to the first (median of per-round ratios). ``--json`` writes i
 ``--shrink`` (CPU machines): the same detector family at toy width and 256-px images.
 Without COCO, ``--synthetic N`` trains on N generated shapes images (default 64).
 """
+
 import argparse
 import json
 import os
@@ -24,31 +25,35 @@ import tempfile
 import time
 from typing import Dict, List
 
-import mmrethink  # noqa: F401
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.hub import get_config
 from mmengine.runner import IterBasedTrainLoop, Runner
 
+import mmrethink  # noqa: F401
 from mmrethink.datasets import DETECTION_SHAPES, make_detection_set
-from mmrethink.engine.fast_path import enable_fast_path
-from mmrethink.engine.launch import sync_bn_fallback
-from mmrethink.models.shrink import shrink_model
+from mmrethink.utils.fast_path import enable_fast_path
+from mmrethink.utils.launch import sync_bn_fallback
+from mmrethink.utils.runner_stepping import start_training
+from mmrethink.utils.shrink import shrink_model
 
 SHRUNK_SCALE = (256, 256)
 
 
-def resolve(config: str) -> str:
-    """A path on disk, also for ``mmdet::scratch/...`` or ``mmrethink::...`` names."""
-    return Config._get_cfg_path(config, '')[0] if '::' in config else config
+def load(config: str) -> Config:
+    """A config file, or a package's one named ``pkg::folder/file.py`` (mim's form)."""
+    return get_config(config) if '::' in config else Config.fromfile(config)
 
 
 def display_name(config: str) -> str:
+    """A short name for tables: the file's stem, with its scope if any."""
     name = osp.splitext(osp.basename(config))[0]
     return f'{config.split("::")[0]}::{name}' if '::' in config else name
 
 
 def prepare(config: str, args: argparse.Namespace, data_root: str, work_dir: str) -> Config:
-    cfg = Config.fromfile(resolve(config))
+    """``config`` made timeable: the given data, no evaluation, no checkpoints, quiet."""
+    cfg = load(config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     sync_bn_fallback(cfg, 'benchmark in one process')
@@ -59,9 +64,12 @@ def prepare(config: str, args: argparse.Namespace, data_root: str, work_dir: str
     loader = cfg.train_dataloader
     loader.update(num_workers=args.workers, persistent_workers=args.workers > 0)
     if data_root:  # the generated set, keeping the config's own pipeline
-        loader.dataset.update(data_root=data_root, ann_file='annotations/instances_train.json',
-                              data_prefix=dict(img='train/'),
-                              metainfo=dict(classes=DETECTION_SHAPES))
+        loader.dataset.update(
+            data_root=data_root,
+            ann_file='annotations/instances_train.json',
+            data_prefix=dict(img='train/'),
+            metainfo=dict(classes=DETECTION_SHAPES),
+        )
         heads = cfg.model.roi_head.bbox_head
         for head in heads if isinstance(heads, list) else [heads]:
             head.num_classes = len(DETECTION_SHAPES)
@@ -71,11 +79,19 @@ def prepare(config: str, args: argparse.Namespace, data_root: str, work_dir: str
         if step['type'] in ('Resize', 'RandomResize', 'RandomChoiceResize'):
             step.clear()
             step.update(type='Resize', scale=SHRUNK_SCALE, keep_ratio=True)
-    for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader',
-                'test_cfg', 'test_evaluator'):
+    for key in (
+        'val_dataloader',
+        'val_cfg',
+        'val_evaluator',
+        'test_dataloader',
+        'test_cfg',
+        'test_evaluator',
+    ):
         cfg[key] = None
-    cfg.train_cfg = dict(type=cfg.train_cfg.type, **(
-        dict(max_iters=10**6) if 'max_iters' in cfg.train_cfg else dict(max_epochs=10**6)))
+    cfg.train_cfg = dict(
+        type=cfg.train_cfg.type,
+        **(dict(max_iters=10**6) if 'max_iters' in cfg.train_cfg else dict(max_epochs=10**6)),
+    )
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10**6)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=10**6)
     cfg.default_hooks.pop('arm_guard', None)  # no ImageNet checkpoint to check here
@@ -90,24 +106,15 @@ class Bench:
 
     def __init__(self, name: str, cfg: Config) -> None:
         self.name = name
-        runner = Runner.from_cfg(cfg)
-        runner._train_loop = runner.build_train_loop(runner._train_loop)
-        runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
-        runner.scale_lr(runner.optim_wrapper, runner.auto_scale_lr)
-        runner.param_schedulers = runner.build_param_scheduler(runner.param_schedulers)
-        runner.call_hook('before_run')
-        runner._init_model_weights()
-        runner.optim_wrapper.initialize_count_status(runner.model, 0, runner.max_iters)
-        runner.call_hook('before_train')
-        runner.call_hook('before_train_epoch')
-        runner.model.train()
-        self.runner, self.loop = runner, runner.train_loop
+        self.runner = Runner.from_cfg(cfg)
+        self.loop = start_training(self.runner)
         self.batches = iter(self.loop.dataloader)
         self.times: List[float] = []
         self.data_times: List[float] = []
         self.images = 0
 
     def step(self, record: bool) -> float:
+        """Load one batch and train on it; the seconds it took."""
         start = time.perf_counter()
         try:
             batch = next(self.batches)
@@ -131,10 +138,24 @@ class Bench:
 
 def peak_cpu_rss_mb(config: str, args: argparse.Namespace) -> float:
     """Peak RSS of a separate process running this config alone (CPU memory is per process)."""
-    cmd = [sys.executable, __file__, config, '--iters', str(max(3, args.iters // 5)),
-           '--warmup', '1', '--single', '--synthetic', str(args.synthetic),
-           '--workers', str(args.workers)] + (['--shrink'] if args.shrink else []) + (
-               ['--fast'] if args.fast else [])
+    cmd = (
+        [
+            sys.executable,
+            __file__,
+            config,
+            '--iters',
+            str(max(3, args.iters // 5)),
+            '--warmup',
+            '1',
+            '--single',
+            '--synthetic',
+            str(args.synthetic),
+            '--workers',
+            str(args.workers),
+        ]
+        + (['--shrink'] if args.shrink else [])
+        + (['--fast'] if args.fast else [])
+    )
     if args.cfg_options:
         cmd += ['--cfg-options'] + [f'{k}={v}' for k, v in args.cfg_options.items()]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -142,16 +163,22 @@ def peak_cpu_rss_mb(config: str, args: argparse.Namespace) -> float:
 
 
 def main() -> None:
+    """Time the configs, interleaved, and print (and optionally write) the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='+')
     parser.add_argument('--iters', type=int, default=30, help='timed iterations per config')
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument('--shrink', action='store_true', help='toy-width model, 256-px images')
-    parser.add_argument('--synthetic', type=int, default=64,
-                        help='generated training images when --data-root is not given')
+    parser.add_argument(
+        '--synthetic',
+        type=int,
+        default=64,
+        help='generated training images when --data-root is not given',
+    )
     parser.add_argument('--data-root', help='a COCO-format root (default: synthetic data)')
-    parser.add_argument('--workers', type=int, default=0,
-                        help='dataloader workers (0: loading is timed in-process)')
+    parser.add_argument(
+        '--workers', type=int, default=0, help='dataloader workers (0: loading is timed in-process)'
+    )
     parser.add_argument('--fast', action='store_true', help='tools/train.py --fast settings')
     parser.add_argument('--json', help='write the figures to this file')
     parser.add_argument('--single', action='store_true', help=argparse.SUPPRESS)
@@ -163,15 +190,16 @@ def main() -> None:
         if data_root is None:
             data_root = osp.join(tmp, 'shapes')
             make_detection_set(data_root, args.synthetic, seed=0, split='train')
-        benches = [Bench(display_name(c),
-                         prepare(c, args, data_root, osp.join(tmp, f'work{i}')))
-                   for i, c in enumerate(args.configs)]
+        benches = [
+            Bench(display_name(c), prepare(c, args, data_root, osp.join(tmp, f'work{i}')))
+            for i, c in enumerate(args.configs)
+        ]
         rounds = []
         for i in range(args.warmup + args.iters):
             if torch.cuda.is_available():
                 torch.cuda.reset_peak_memory_stats()
             rounds.append([b.step(record=i >= args.warmup) for b in benches])
-        rounds = rounds[args.warmup:]
+        rounds = rounds[args.warmup :]
     if args.single:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(dict(peak_rss_mb=peak)))
@@ -183,16 +211,22 @@ def main() -> None:
             json.dump(report, f, indent=2)
 
 
-def summarize(benches: List[Bench], rounds: List[List[float]],
-              args: argparse.Namespace) -> Dict:
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else (
-        f'CPU ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)')
+def summarize(benches: List[Bench], rounds: List[List[float]], args: argparse.Namespace) -> Dict:
+    """Median s/iter, images/s, data share, peak memory and ratios per config."""
+    device = (
+        torch.cuda.get_device_name()
+        if torch.cuda.is_available()
+        else (f'CPU ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)')
+    )
     rows = []
     for i, bench in enumerate(benches):
         median = statistics.median(bench.times)
-        row = dict(config=bench.name, s_per_iter=median,
-                   images_per_s=bench.images / sum(bench.times),
-                   data_share=sum(bench.data_times) / sum(bench.times))
+        row = dict(
+            config=bench.name,
+            s_per_iter=median,
+            images_per_s=bench.images / sum(bench.times),
+            data_share=sum(bench.data_times) / sum(bench.times),
+        )
         if torch.cuda.is_available():
             row['peak_mem_mb'] = torch.cuda.max_memory_allocated() / 2**20
         else:
@@ -200,19 +234,30 @@ def summarize(benches: List[Bench], rounds: List[List[float]],
         if i:
             row['ratio_to_first'] = statistics.median(r[i] / r[0] for r in rounds)
         rows.append(row)
-    return dict(device=device, iters=args.iters, warmup=args.warmup, shrink=args.shrink,
-                torch=torch.__version__, rows=rows)
+    return dict(
+        device=device,
+        iters=args.iters,
+        warmup=args.warmup,
+        shrink=args.shrink,
+        torch=torch.__version__,
+        rows=rows,
+    )
 
 
 def print_table(report: Dict) -> None:
-    print(f'device: {report["device"]}; {report["iters"]} timed iterations after '
-          f'{report["warmup"]} warm-up{"; shrunk models" if report["shrink"] else ""}')
+    """The figures as a Markdown table."""
+    print(
+        f'device: {report["device"]}; {report["iters"]} timed iterations after '
+        f'{report["warmup"]} warm-up{"; shrunk models" if report["shrink"] else ""}'
+    )
     print('| config | s/iter (median) | images/s | data share | peak mem (MB) | ratio |')
     print('|---|---|---|---|---|---|')
     for row in report['rows']:
         ratio = f'{row["ratio_to_first"]:.3f}' if 'ratio_to_first' in row else '1 (ref)'
-        print(f'| {row["config"]} | {row["s_per_iter"]:.3f} | {row["images_per_s"]:.2f} | '
-              f'{row["data_share"]:.1%} | {row["peak_mem_mb"]:.0f} | {ratio} |')
+        print(
+            f'| {row["config"]} | {row["s_per_iter"]:.3f} | {row["images_per_s"]:.2f} | '
+            f'{row["data_share"]:.1%} | {row["peak_mem_mb"]:.0f} | {ratio} |'
+        )
 
 
 if __name__ == '__main__':

@@ -12,23 +12,22 @@
 4. draws the curves, the results table and the sample accounting, and prints a summary.
 Every run goes into a new folder (demo_output/<time>/ by default); nothing is overwritten.
 """
+
 import argparse
 import os
 import os.path as osp
-import re
 import subprocess
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
 from mmrethink.analysis.accounting import arm_samples, plot_samples, samples_table
 from mmrethink.analysis.curves import plot_curves
 from mmrethink.analysis.results import results_table
-from mmrethink.analysis.runs import Run, load_run
-from mmrethink.datasets import (make_classification_set, make_detection_set,
-                                shapes_config_options)
+from mmrethink.analysis.runs import Run, ScalarsReader, load_run
+from mmrethink.datasets import make_classification_set, make_detection_set, shapes_config_options
 from mmrethink.engine.schedules import Schedule, paper_schedule
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -36,43 +35,70 @@ CONFIGS = osp.join(osp.dirname(HERE), 'configs', 'demo')
 ARMS = ('scratch', 'pretrained')
 DETECTOR = 'mask-rcnn_r18-mini-{}_fpn_gn-all_shapes.py'
 CLASSIFIER = 'classifier_r18-mini_shapes-cls.py'
-# The demo's 1x: 90 iterations, 1/1000 of COCO's 90k; LR drops at the last 60 and 20
-# iterations (the paper's rule scaled by the same 1/1000).
-DEMO_1X, DEMO_DROPS = 90, (60, 20)
+# The demo's 1x: 90 iterations, 1/1000 of COCO's 90k; the paper's rule scaled by the
+# same 1/1000 (e.g. 3x: LR drops at the last 60 and 20 iterations).
+DEMO_1X = 90
 SIZES = dict(
-    full=dict(train=400, val=60, cls_train=2000, cls_val=400, pretrain_iters=600,
-              warmup=30, val_interval=30),  # 3 evaluations per demo 1x
-    smoke=dict(train=16, val=8, cls_train=64, cls_val=32, pretrain_iters=8,
-               warmup=2, val_interval=6))
-TRAIN_LINE = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/(\d+)\].*?\slr: ([\d.e+-]+).*?\sloss: ([\d.]+)')
-VAL_LINE = re.compile(r'Iter\(val\).*coco/bbox_mAP: ([\d.]+).*coco/segm_mAP: ([\d.]+)')
-CLS_LINE = re.compile(r'cls/top1: ([\d.]+)')
+    full=dict(
+        train=400,
+        val=60,
+        cls_train=2000,
+        cls_val=400,
+        pretrain_iters=600,
+        warmup=30,
+        val_interval=30,
+    ),  # 3 evaluations per demo 1x
+    smoke=dict(
+        train=16, val=8, cls_train=64, cls_val=32, pretrain_iters=8, warmup=2, val_interval=6
+    ),
+)
 
 
 def say(message: str) -> None:
+    """Print a progress line at once."""
     print(message, flush=True)
 
 
-def run_tool(stage: str, args: List[str], log_path: str) -> None:
-    """Run tools/train.py, log everything, print a condensed progress line per event."""
-    cmd = [sys.executable, osp.join(HERE, 'train.py')] + args
+def progress_line(stage: str, record: Dict, max_iters: int) -> Optional[str]:
+    """One line per training log record or evaluation mmengine wrote to its scalars."""
+    if 'loss' in record:
+        return (
+            f'  [{stage}] iter {record["iter"]}/{max_iters}  lr {record["lr"]:.4g}  '
+            f'loss {record["loss"]:.4f}'
+        )
+    if 'coco/bbox_mAP' in record:
+        return (
+            f'  [{stage}] eval at {record["step"]}: bbox AP '
+            f'{100 * record["coco/bbox_mAP"]:.1f}  mask AP '
+            f'{100 * record.get("coco/segm_mAP", 0):.1f}'
+        )
+    if 'cls/top1' in record:
+        return f'  [{stage}] eval at {record["step"]}: top-1 {record["cls/top1"]:.1f}%'
+    return None
+
+
+def run_tool(stage: str, args: List[str], work_dir: str, max_iters: int, log_path: str) -> None:
+    """Run tools/train.py into ``log_path``; print progress from the scalars it writes."""
+    cmd = [sys.executable, osp.join(HERE, 'train.py')] + args + ['--work-dir', work_dir]
+    scalars = ScalarsReader(work_dir)
     with open(log_path, 'w') as log, subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
-        for line in proc.stdout:
-            log.write(line)
-            if m := TRAIN_LINE.search(line):
-                say(f'  [{stage}] iter {m[1]}/{m[2]}  lr {float(m[3]):.4g}  loss {m[4]}')
-            elif m := VAL_LINE.search(line):
-                say(f'  [{stage}] eval: bbox AP {100 * float(m[1]):.1f}  '
-                    f'mask AP {100 * float(m[2]):.1f}')
-            elif m := CLS_LINE.search(line):
-                say(f'  [{stage}] eval: top-1 {float(m[1]):.1f}%')
+        cmd, stdout=log, stderr=subprocess.STDOUT
+    ) as proc:
+        while True:
+            finished = proc.poll() is not None
+            for record in scalars.new_records():
+                line = progress_line(stage, record, max_iters)
+                if line:
+                    say(line)
+            if finished:
+                break
+            time.sleep(0.5)
     if proc.returncode != 0:
         raise SystemExit(f'{stage} failed (exit {proc.returncode}); see {log_path}')
 
 
-def detector_options(data: str, schedule: Schedule, warmup: int,
-                     val_interval: int) -> List[str]:
+def detector_options(data: str, schedule: Schedule, warmup: int, val_interval: int) -> List[str]:
+    """``--cfg-options`` that put a demo detector on ``data`` with ``schedule``."""
     return shapes_config_options(osp.join(data, 'shapes')) + [
         f'train_cfg.max_iters={schedule.max_iters}',
         f'train_cfg.val_interval={val_interval}',
@@ -91,29 +117,42 @@ def summarize(runs: Dict[str, Run]) -> str:
     lines = []
     for arm, run in runs.items():
         last = run.final
-        lines.append(f'- {arm}: bbox AP {100 * last.get("coco/bbox_mAP", 0):.1f}, mask AP '
-                     f'{100 * last.get("coco/segm_mAP", 0):.1f} after {last["iter"]} '
-                     'iterations')
+        lines.append(
+            f'- {arm}: bbox AP {100 * last.get("coco/bbox_mAP", 0):.1f}, mask AP '
+            f'{100 * last.get("coco/segm_mAP", 0):.1f} after {last["iter"]} '
+            'iterations'
+        )
     for metric, label in (('coco/bbox_mAP', 'bbox'), ('coco/segm_mAP', 'mask')):
-        gaps = [(r['iter'], 100 * (p.get(metric, 0) - r.get(metric, 0)))
-                for r, p in zip(scratch.records, pretrained.records)]
+        gaps = [
+            (r['iter'], 100 * (p.get(metric, 0) - r.get(metric, 0)))
+            for r, p in zip(scratch.records, pretrained.records)
+        ]
         target = pretrained.final.get(metric, 0)
-        caught = next((r['iter'] for r in scratch.records if r.get(metric, 0) >= target),
-                      None)
-        lines.append(f'- {label} AP gap (pretrained - scratch) at each evaluation: ' +
-                     ', '.join(f'{i}: {g:+.1f}' for i, g in gaps))
-        lines.append(f'- scratch reached the pretrained arm\'s final {label} AP '
-                     + (f'at iteration {caught}.' if caught else 'at no evaluation of this run.'))
+        caught = next((r['iter'] for r in scratch.records if r.get(metric, 0) >= target), None)
+        lines.append(
+            f'- {label} AP gap (pretrained - scratch) at each evaluation: '
+            + ', '.join(f'{i}: {g:+.1f}' for i, g in gaps)
+        )
+        lines.append(
+            f"- scratch reached the pretrained arm's final {label} AP "
+            + (f'at iteration {caught}.' if caught else 'at no evaluation of this run.')
+        )
     return '\n'.join(lines)
 
 
 def main() -> None:
+    """Data, pre-training, both arms, figures and summary, in a new output folder."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out', help='output folder (default: demo_output/<time>)')
-    parser.add_argument('--schedule', type=float, default=3.0,
-                        help='length of both arms in demo "x" (1x = 90 iterations)')
-    parser.add_argument('--smoke', action='store_true',
-                        help='tiny data and a 1x run of 12 iterations (tests)')
+    parser.add_argument(
+        '--schedule',
+        type=float,
+        default=3.0,
+        help='length of both arms in demo "x" (1x = 90 iterations)',
+    )
+    parser.add_argument(
+        '--smoke', action='store_true', help='tiny data and a 1x run of 12 iterations (tests)'
+    )
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
     sizes = SIZES['smoke' if args.smoke else 'full']
@@ -123,40 +162,51 @@ def main() -> None:
     data, logs = osp.join(out, 'data'), osp.join(out, 'logs')
     os.makedirs(logs, exist_ok=True)
     if args.smoke:
-        schedule = paper_schedule(1, iters_per_1x=12, drops_before_end=(4, 1))
+        schedule = paper_schedule(1, iters_per_1x=12)
     else:
-        schedule = paper_schedule(args.schedule, DEMO_1X, DEMO_DROPS)
+        schedule = paper_schedule(args.schedule, DEMO_1X)
     val_interval = sizes['val_interval']
     start = time.time()
 
     say(f'[1/5] data -> {data}')
     make_detection_set(osp.join(data, 'shapes'), sizes['train'], args.seed, 'train')
     make_detection_set(osp.join(data, 'shapes'), sizes['val'], args.seed + 1, 'val')
-    make_classification_set(osp.join(data, 'shapes_cls', 'train'), sizes['cls_train'],
-                            args.seed + 2)
-    make_classification_set(osp.join(data, 'shapes_cls', 'val'), sizes['cls_val'],
-                            args.seed + 3)
+    make_classification_set(
+        osp.join(data, 'shapes_cls', 'train'), sizes['cls_train'], args.seed + 2
+    )
+    make_classification_set(osp.join(data, 'shapes_cls', 'val'), sizes['cls_val'], args.seed + 3)
 
     pretrain_dir = osp.join(out, 'work_dirs', 'pretrain')
     iters = sizes['pretrain_iters']
     say(f'[2/5] pre-training the backbone on the classification set ({iters} iterations)')
     cls_root = osp.join(data, 'shapes_cls')
-    run_tool('pre-train', [
-        osp.join(CONFIGS, CLASSIFIER), '--work-dir', pretrain_dir, '--cfg-options',
-        f'train_dataloader.dataset.data_root={cls_root}/train',
-        f'val_dataloader.dataset.data_root={cls_root}/val',
-        f'test_dataloader.dataset.data_root={cls_root}/val',
-        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-        f'param_scheduler.milestones=[{iters * 2 // 3},{iters * 8 // 9}]',
-        f'param_scheduler.warmup_iters={sizes["warmup"]}',
-        f'default_hooks.checkpoint.interval={iters}', f'randomness.seed={args.seed}'
-    ], osp.join(logs, 'pretrain.log'))
+    run_tool(
+        'pre-train',
+        [
+            osp.join(CONFIGS, CLASSIFIER),
+            '--cfg-options',
+            f'train_dataloader.dataset.data_root={cls_root}/train',
+            f'val_dataloader.dataset.data_root={cls_root}/val',
+            f'test_dataloader.dataset.data_root={cls_root}/val',
+            f'train_cfg.max_iters={iters}',
+            f'train_cfg.val_interval={iters}',
+            f'param_scheduler.milestones=[{iters * 2 // 3},{iters * 8 // 9}]',
+            f'param_scheduler.warmup_iters={sizes["warmup"]}',
+            f'default_hooks.checkpoint.interval={iters}',
+            f'randomness.seed={args.seed}',
+        ],
+        pretrain_dir,
+        iters,
+        osp.join(logs, 'pretrain.log'),
+    )
     backbone = osp.join(pretrain_dir, f'iter_{iters}.pth')
 
     runs = {}
     for step, arm in enumerate(ARMS, start=3):
-        say(f'[{step}/5] Mask R-CNN {arm}: {schedule.max_iters} iterations, LR drops at '
-            f'{list(schedule.milestones)}, evaluation every {val_interval}')
+        say(
+            f'[{step}/5] Mask R-CNN {arm}: {schedule.max_iters} iterations, LR drops at '
+            f'{list(schedule.milestones)}, evaluation every {val_interval}'
+        )
         work_dir = osp.join(out, 'work_dirs', arm)
         options = detector_options(data, schedule, sizes['warmup'], val_interval)
         options.append(f'randomness.seed={args.seed}')
@@ -164,8 +214,13 @@ def main() -> None:
             options.append('model.test_cfg.rcnn.score_thr=0.0')
         if arm == 'pretrained':
             options.append(f'model.backbone.init_cfg.checkpoint={backbone}')
-        run_tool(arm, [osp.join(CONFIGS, DETECTOR.format(arm)), '--work-dir', work_dir,
-                       '--cfg-options', *options], osp.join(logs, f'{arm}.log'))
+        run_tool(
+            arm,
+            [osp.join(CONFIGS, DETECTOR.format(arm)), '--cfg-options', *options],
+            work_dir,
+            schedule.max_iters,
+            osp.join(logs, f'{arm}.log'),
+        )
         runs[arm] = load_run(work_dir, arm)
 
     say('[5/5] figures and tables')
@@ -174,20 +229,26 @@ def main() -> None:
     pre_images = iters * Config.fromfile(osp.join(CONFIGS, CLASSIFIER)).train_dataloader.batch_size
     pre_training = dict(images=pre_images, instances=pre_images, pixels=pre_images * 64 * 64)
     ann_file = osp.join(data, 'shapes', 'annotations', 'instances_train.json')
-    arms = [arm_samples(run.config, arm, ann_file, run.config.train_dataloader.batch_size,
-                        pre_training) for arm, run in runs.items()]
+    arms = [
+        arm_samples(run.config, arm, ann_file, run.config.train_dataloader.batch_size, pre_training)
+        for arm, run in runs.items()
+    ]
     figures += plot_samples(arms, osp.join(out, 'samples'))
     tables = dict(results=results_table(list(runs.values())), samples=samples_table(arms))
     summary = summarize(runs)
     with open(osp.join(out, 'summary.md'), 'w') as f:
-        f.write('# Mini "Rethinking ImageNet Pre-training" (measured on this machine)\n\n'
-                f'{summary}\n\n## Results\n\n{tables["results"]}\n\n'
-                f'## Samples seen\n\n{tables["samples"]}\n')
+        f.write(
+            '# Mini "Rethinking ImageNet Pre-training" (measured on this machine)\n\n'
+            f'{summary}\n\n## Results\n\n{tables["results"]}\n\n'
+            f'## Samples seen\n\n{tables["samples"]}\n'
+        )
     for name, table in tables.items():
         with open(osp.join(out, f'{name}.md'), 'w') as f:
             f.write(table + '\n')
-    say(f'\n{tables["results"]}\n\n{tables["samples"]}\n\nWhat the curves show '
-        f'(measured):\n{summary}\n')
+    say(
+        f'\n{tables["results"]}\n\n{tables["samples"]}\n\nWhat the curves show '
+        f'(measured):\n{summary}\n'
+    )
     say(f'Done in {time.time() - start:.0f} s. Output: {out}')
     for path in figures + [osp.join(out, 'summary.md'), logs]:
         say(f'  {osp.relpath(path, out)}')

@@ -6,6 +6,7 @@ writes data/coco/annotations/instances_train2017_10k_seed0.json (the name the
 configs/less_data configs read) and prints images, instances and per-category counts.
 The same seed gives the same subset; every category is kept, even with no instance.
 """
+
 import argparse
 import json
 import os.path as osp
@@ -15,6 +16,7 @@ from mmrethink.datasets.coco_subset import default_output, load_coco, make_subse
 
 
 def main() -> None:
+    """Write a seeded random subset of a COCO annotation file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('ann_file', help='COCO annotation file to draw from')
     parser.add_argument('--num-images', type=int, required=True)
@@ -32,8 +34,10 @@ def main() -> None:
     with open(out, 'w') as f:
         json.dump(subset, f)
     stats = summary(subset)
-    print(f'wrote {out}: {stats["images"]} images, {stats["instances"]} instances, '
-          f'{len(stats["per_category"])} categories')
+    print(
+        f'wrote {out}: {stats["images"]} images, {stats["instances"]} instances, '
+        f'{len(stats["per_category"])} categories'
+    )
     for name, count in stats['per_category'].items():
         print(f'  {name}: {count}')
 

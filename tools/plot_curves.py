@@ -5,6 +5,7 @@
 writes curves.png and curves.svg, one line per run (named after its config unless
 --names is given), LR drops dashed: the paper's Figures 2-5.
 """
+
 import argparse
 import sys
 
@@ -13,6 +14,7 @@ from mmrethink.analysis.runs import load_run
 
 
 def main() -> None:
+    """Draw AP curves of work dirs, against iterations or images seen."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('runs', nargs='+', help='work dirs or their convergence.jsonl')
     parser.add_argument('--names', nargs='+', help='line labels, one per run')

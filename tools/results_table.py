@@ -4,6 +4,7 @@
 Runs are matched to reference_results.yml by config name; paste the table into a
 configs README (the measured columns say what was run).
 """
+
 import argparse
 import sys
 
@@ -12,6 +13,7 @@ from mmrethink.analysis.runs import load_run
 
 
 def main() -> None:
+    """Print the final metrics of work dirs beside a published source."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('runs', nargs='+', help='work dirs or their convergence.jsonl')
     parser.add_argument('--source', default='paper', choices=['paper', 'mmdet', 'detectron2'])

@@ -1,25 +1,34 @@
 """Evaluate a checkpoint: mmdet's tools/test.py, on CPU-only machines too."""
+
 import argparse
 import os.path as osp
 
-import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope first
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
-from mmrethink.engine.launch import (add_launch_arguments, build_runner, load_config,
-                                     parse_launch_args, prepare_launch)
+import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope first
+from mmrethink.utils.launch import (
+    add_launch_arguments,
+    build_runner,
+    load_config,
+    parse_launch_args,
+    prepare_launch,
+)
 
 
 def parse_args() -> argparse.Namespace:
+    """mmdet's test flags."""
     parser = argparse.ArgumentParser(description='Test (and eval) a detector')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--out', type=str,
-                        help='dump predictions to a pickle file for offline evaluation')
+    parser.add_argument(
+        '--out', type=str, help='dump predictions to a pickle file for offline evaluation'
+    )
     add_launch_arguments(parser)
     return parse_launch_args(parser)
 
 
 def main() -> None:
+    """Evaluate a checkpoint."""
     args = parse_args()
     setup_cache_size_limit_of_dynamo()
     if not osp.isfile(args.checkpoint):
@@ -31,8 +40,10 @@ def main() -> None:
     # Testing loads a finished detector: the arm guard is about starting training.
     cfg.default_hooks.pop('arm_guard', None)
     if args.out is not None:
-        cfg.test_evaluator = [cfg.test_evaluator,
-                              dict(type='DumpDetResults', out_file_path=args.out)]
+        cfg.test_evaluator = [
+            cfg.test_evaluator,
+            dict(type='DumpDetResults', out_file_path=args.out),
+        ]
     prepare_launch(cfg, args.launcher)
     build_runner(cfg).test()
 

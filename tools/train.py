@@ -4,41 +4,65 @@ Adds to mmdet's flags: ``--auto-scale-schedule`` (the paper's schedule at anothe
 total batch), ``--fast`` (the GPU fast path), input checks before anything is built,
 CPU-only distributed runs (gloo), and bf16 for ``--amp`` where the GPU supports it.
 """
+
 import argparse
 
-import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope first
 from mmengine.config import Config
 
-from mmrethink.engine.fast_path import enable_amp, enable_fast_path
-from mmrethink.engine.launch import (add_launch_arguments, build_runner, load_config,
-                                     parse_launch_args, prepare_launch, world_size)
-from mmrethink.engine.preflight import explained_build_errors, preflight
+import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope first
 from mmrethink.engine.schedules import scale_schedule_to_batch
+from mmrethink.utils.fast_path import enable_amp, enable_fast_path
+from mmrethink.utils.launch import (
+    add_launch_arguments,
+    build_runner,
+    load_config,
+    parse_launch_args,
+    prepare_launch,
+    world_size,
+)
+from mmrethink.utils.preflight import explained_build_errors, preflight
 
 
 def parse_args() -> argparse.Namespace:
+    """mmdet's train flags plus --auto-scale-schedule and --fast."""
     parser = argparse.ArgumentParser(description='Train a detector')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--amp', action='store_true', default=False,
-                        help='mixed precision (bf16 where the GPU supports it)')
-    parser.add_argument('--fast', action='store_true',
-                        help='the GPU fast path: --amp, cudnn.benchmark, persistent pinned '
-                        'loader workers (mmrethink/engine/fast_path.py)')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help="MMEngine's linear LR scaling to the real total batch")
     parser.add_argument(
-        '--auto-scale-schedule', action='store_true',
+        '--amp',
+        action='store_true',
+        default=False,
+        help='mixed precision (bf16 where the GPU supports it)',
+    )
+    parser.add_argument(
+        '--fast',
+        action='store_true',
+        help='the GPU fast path: --amp, cudnn.benchmark, persistent pinned '
+        'loader workers (mmrethink/utils/fast_path.py)',
+    )
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help="MMEngine's linear LR scaling to the real total batch",
+    )
+    parser.add_argument(
+        '--auto-scale-schedule',
+        action='store_true',
         help='scale iterations, LR drops, warm-up, intervals by 16/B and the LR by B/16 '
-        'for the real total batch B (same images seen as at batch 16)')
+        'for the real total batch B (same images seen as at batch 16)',
+    )
     parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
-        help='resume from this checkpoint, or without a path from the latest one in '
-        'the work dir')
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from this checkpoint, or without a path from the latest one in the work dir',
+    )
     add_launch_arguments(parser)
     return parse_launch_args(parser)
 
 
 def build_config(args: argparse.Namespace) -> Config:
+    """The config with the command line applied."""
     cfg = load_config(args)
     if args.fast:
         enable_fast_path(cfg)
@@ -54,6 +78,7 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def main() -> None:
+    """Check the input, set up the launch, build the Runner and train."""
     args = parse_args()
     cfg = build_config(args)
     preflight(cfg, args.config, resume=bool(cfg.get('resume')))

@@ -11,5 +11,6 @@ default_hooks = dict(
     checkpoint=dict(by_epoch=False, interval=10000, max_keep_ckpts=3, save_best='auto'),
     convergence=dict(type='ConvergenceHook'),
     finite_loss=dict(type='FiniteLossHook'),
-    arm_guard=dict(type='ArmGuardHook', arm='scratch'))
+    arm_guard=dict(type='ArmGuardHook', arm='scratch'),
+)
 log_processor = dict(by_epoch=False)

@@ -1,7 +1,7 @@
 _base_ = ['./mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes.py']
 
 # The demo's "ImageNet pre-training": the detector's backbone (same config, same
-# MSRAInit) trained to classify centred shapes of 8 kinds at 64 px, a different
+# Detectron2Init) trained to classify centred shapes of 8 kinds at 64 px, a different
 # distribution from the detection set. Its checkpoint stores the backbone under
 # 'backbone.', where the pretrained arm's init_cfg reads it.
 model = dict(
@@ -11,9 +11,13 @@ model = dict(
     num_classes=8,
     in_channels=128,
     data_preprocessor=dict(
-        type='ImgDataPreprocessor', mean={{_base_.model.data_preprocessor.mean}},
-        std={{_base_.model.data_preprocessor.std}}, bgr_to_rgb=False),
-    init_cfg=dict(type='MSRAInit'))
+        type='ImgDataPreprocessor',
+        mean={{_base_.model.data_preprocessor.mean}},
+        std={{_base_.model.data_preprocessor.std}},
+        bgr_to_rgb=False,
+    ),
+    init_cfg=dict(type='Detectron2Init'),
+)
 
 data_root = 'data/shapes_cls/'
 train_dataloader = dict(
@@ -23,14 +27,16 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='ShapeClassificationDataset', data_root=data_root + 'train', flip=True))
+    dataset=dict(type='ShapeClassificationDataset', data_root=data_root + 'train', flip=True),
+)
 val_dataloader = dict(
     _delete_=True,
     batch_size=64,
     num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='ShapeClassificationDataset', data_root=data_root + 'val'))
+    dataset=dict(type='ShapeClassificationDataset', data_root=data_root + 'val'),
+)
 val_evaluator = dict(_delete_=True, type='ClassificationAccuracy')
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator
@@ -47,4 +53,5 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=600),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)

@@ -2,7 +2,7 @@ _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/coco_instance.py',
     '../_base_/schedules/rethinking_3x.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py',
 ]
 
 # 10000 COCO train2017 images: python tools/make_coco_subset.py \

@@ -2,7 +2,7 @@ _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/coco-35k_instance_ms-512-800.py',
     '../_base_/schedules/rethinking_6x.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py',
 ]
 
 # The paper re-ran its grid search for 35k images and used the same settings for both

@@ -2,7 +2,7 @@ _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/coco_instance_ms-640-800.py',
     '../_base_/schedules/rethinking_9x.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py',
 ]
 
 # Cascade Mask R-CNN X152 from scratch with train aug (paper Table 3, 48.6 box AP):
@@ -16,20 +16,35 @@ box_stage = dict(
     roi_feat_size=7,
     num_classes=80,
     norm_cfg=norm_cfg,
-    bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0., 0., 0., 0.]),
+    bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0.0, 0.0, 0.0, 0.0]),
     reg_class_agnostic=True,
     loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
-    loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0))
+    loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0),
+)
 stage_stds = [[0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1], [0.033, 0.033, 0.067, 0.067]]
 
 
 def rcnn_stage(iou: float) -> dict:
     return dict(
-        assigner=dict(type='MaxIoUAssigner', pos_iou_thr=iou, neg_iou_thr=iou,
-                      min_pos_iou=iou, match_low_quality=False, ignore_iof_thr=-1),
-        sampler=dict(type='RandomSampler', num=512, pos_fraction=0.25,
-                     neg_pos_ub=-1, add_gt_as_proposals=True),
-        mask_size=28, pos_weight=-1, debug=False)
+        assigner=dict(
+            type='MaxIoUAssigner',
+            pos_iou_thr=iou,
+            neg_iou_thr=iou,
+            min_pos_iou=iou,
+            match_low_quality=False,
+            ignore_iof_thr=-1,
+        ),
+        sampler=dict(
+            type='RandomSampler',
+            num=512,
+            pos_fraction=0.25,
+            neg_pos_ub=-1,
+            add_gt_as_proposals=True,
+        ),
+        mask_size=28,
+        pos_weight=-1,
+        debug=False,
+    )
 
 
 model = dict(
@@ -44,7 +59,8 @@ model = dict(
             type='SingleRoIExtractor',
             roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=0),
             out_channels=256,
-            featmap_strides=[4, 8, 16, 32]),
+            featmap_strides=[4, 8, 16, 32],
+        ),
         bbox_head=[
             dict(box_stage, bbox_coder=dict(box_stage['bbox_coder'], target_stds=stds))
             for stds in stage_stds
@@ -53,7 +69,8 @@ model = dict(
             type='SingleRoIExtractor',
             roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=0),
             out_channels=256,
-            featmap_strides=[4, 8, 16, 32]),
+            featmap_strides=[4, 8, 16, 32],
+        ),
         mask_head=dict(
             type='FCNMaskHead',
             num_convs=4,
@@ -61,5 +78,8 @@ model = dict(
             conv_out_channels=256,
             num_classes=80,
             norm_cfg=norm_cfg,
-            loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0))),
-    train_cfg=dict(rcnn=[rcnn_stage(iou) for iou in (0.5, 0.6, 0.7)]))
+            loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0),
+        ),
+    ),
+    train_cfg=dict(rcnn=[rcnn_stage(iou) for iou in (0.5, 0.6, 0.7)]),
+)

@@ -2,8 +2,8 @@ _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/coco_instance.py',
     '../_base_/schedules/rethinking_6x.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py',
 ]
 
-# Scratch arm (He et al. 2019): random init (MSRAInit), no checkpoint, nothing frozen.
+# Scratch arm: random init (Detectron2Init), no checkpoint, nothing frozen.
 model = dict(backbone=dict(depth=101))

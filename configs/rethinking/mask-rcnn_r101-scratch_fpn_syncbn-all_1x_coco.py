@@ -2,10 +2,10 @@ _base_ = [
     '../_base_/models/mask-rcnn_r50_fpn_syncbn-all.py',
     '../_base_/datasets/coco_instance.py',
     '../_base_/schedules/rethinking_1x.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py',
 ]
 
-# Scratch arm (He et al. 2019): random init (MSRAInit), no checkpoint, nothing frozen.
+# Scratch arm: random init (Detectron2Init), no checkpoint, nothing frozen.
 model = dict(backbone=dict(depth=101))
 # SyncBN statistics are synced across GPUs before each evaluation.
 default_hooks = dict(sync_norm=dict(type='SyncNormHook'))

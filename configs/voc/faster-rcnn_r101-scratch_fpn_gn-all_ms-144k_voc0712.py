@@ -2,7 +2,7 @@ _base_ = [
     '../_base_/models/faster-rcnn_r50_fpn_gn-all.py',
     '../_base_/datasets/voc0712.py',
     '../_base_/schedules/rethinking_1x.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py',
 ]
 
 # PASCAL VOC (paper Sec. 5.3): Faster R-CNN R101-FPN GN with train aug (datasets base).

@@ -6,12 +6,14 @@ arm sees only its (longer) schedule. Fine-tuning figures come from the config
 image, pixels per image after the training resize); ImageNet figures are the ones the
 paper uses.
 """
+
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
 from mmrethink.datasets.coco_subset import load_coco
+from mmrethink.utils.configs import backbone_checkpoint
 
 from .figures import plt, save_png_svg
 
@@ -26,11 +28,14 @@ NOTHING = dict.fromkeys(KINDS, 0.0)
 
 @dataclass
 class ArmSamples:
+    """Images, instances and pixels one arm sees, before and during detection training."""
+
     name: str
     pre_training: Dict[str, float]
     fine_tuning: Dict[str, float]
 
     def total(self, kind: str) -> float:
+        """Pre-training plus fine-tuning of one ``kind`` (images, instances or pixels)."""
         return self.pre_training[kind] + self.fine_tuning[kind]
 
 
@@ -48,8 +53,7 @@ def _resized_pixels(h: int, w: int, scales: Sequence[Tuple[int, int]]) -> float:
         return float(h * w)
     total = 0.0
     for long_side, short_side in scales:  # mmcv's keep_ratio rescale
-        factor = min(max(long_side, short_side) / max(h, w),
-                     min(long_side, short_side) / min(h, w))
+        factor = min(max(long_side, short_side) / max(h, w), min(long_side, short_side) / min(h, w))
         total += round(h * factor) * round(w * factor)
     return total / len(scales)
 
@@ -67,27 +71,35 @@ def dataset_statistics(ann_file: str, scales: Sequence[Tuple[int, int]]) -> Dict
     return dict(
         instances=sum(counts.values()) / len(images),
         pixels=sum(_resized_pixels(im['height'], im['width'], scales) for im in images)
-        / len(images))
+        / len(images),
+    )
 
 
-def arm_samples(cfg: Config, name: str, ann_file: str, total_batch: Optional[int] = None,
-                pre_training: Dict[str, float] = IMAGENET) -> ArmSamples:
+def arm_samples(
+    cfg: Config,
+    name: str,
+    ann_file: str,
+    total_batch: Optional[int] = None,
+    pre_training: Dict[str, float] = IMAGENET,
+) -> ArmSamples:
     """What one config's schedule shows the model, at ``total_batch`` (default 16).
 
     A config whose backbone loads a checkpoint is counted with ``pre_training`` (the
     paper's ImageNet figures unless another pre-training is given).
     """
     if 'max_iters' not in cfg.train_cfg:
-        raise ValueError(f'{name}: sample accounting needs an iteration-based config '
-                         '(train_cfg.max_iters); every mmrethink config is one.')
+        raise ValueError(
+            f'{name}: sample accounting needs an iteration-based config '
+            '(train_cfg.max_iters); every mmrethink config is one.'
+        )
     batch = total_batch or cfg.get('auto_scale_schedule', {}).get('base_batch_size', 16)
     stats = dataset_statistics(ann_file, _train_scales(cfg))
     images = cfg.train_cfg.max_iters * batch
-    init_cfg = cfg.model.get('backbone', {}).get('init_cfg') or {}
     return ArmSamples(
-        name, pre_training if init_cfg.get('type') == 'Pretrained' else NOTHING,
-        dict(images=images, instances=images * stats['instances'],
-             pixels=images * stats['pixels']))
+        name,
+        pre_training if backbone_checkpoint(cfg.model) else NOTHING,
+        dict(images=images, instances=images * stats['instances'], pixels=images * stats['pixels']),
+    )
 
 
 def samples_table(arms: Sequence[ArmSamples]) -> str:
@@ -95,8 +107,10 @@ def samples_table(arms: Sequence[ArmSamples]) -> str:
     lines = ['| arm | kind | pre-training | fine-tuning | total |', '|---|---|---|---|---|']
     for arm in arms:
         for kind in KINDS:
-            lines.append(f'| {arm.name} | {kind} | {arm.pre_training[kind]:.3g} | '
-                         f'{arm.fine_tuning[kind]:.3g} | {arm.total(kind):.3g} |')
+            lines.append(
+                f'| {arm.name} | {kind} | {arm.pre_training[kind]:.3g} | '
+                f'{arm.fine_tuning[kind]:.3g} | {arm.total(kind):.3g} |'
+            )
     return '\n'.join(lines)
 
 

@@ -1,4 +1,5 @@
 """AP against iterations or images seen, one line per arm (the paper's Figures 2-5)."""
+
 from typing import Dict, List, Sequence
 
 from .figures import plt, save_png_svg
@@ -19,8 +20,9 @@ def curve(run: Run, metric: str, x: str = 'iter') -> List[tuple]:
     return [(r[x], 100 * r.get(metric, 0.0)) for r in run.records if r.get(metric, 0.0) >= 0]
 
 
-def plot_curves(runs: Sequence[Run], out_stem: str, x: str = 'iter',
-                metrics: Dict[str, str] = METRICS) -> List[str]:
+def plot_curves(
+    runs: Sequence[Run], out_stem: str, x: str = 'iter', metrics: Dict[str, str] = METRICS
+) -> List[str]:
     """Draw each metric in its own panel; LR drops dashed in the run's colour."""
     if x not in X_AXES:
         raise ValueError(f'x must be one of {list(X_AXES)}, got {x!r}')

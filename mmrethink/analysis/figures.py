@@ -1,4 +1,5 @@
 """Matplotlib set-up and saving shared by the pack's figures."""
+
 from typing import List
 
 import matplotlib

@@ -1,4 +1,5 @@
 """Final metrics of runs beside the published numbers (reference_results.yml)."""
+
 import os.path as osp
 from typing import Dict, Optional, Sequence
 
@@ -9,10 +10,11 @@ from .runs import Run
 REFERENCE_FILE = osp.join(osp.dirname(__file__), 'reference_results.yml')
 # The first metric a run reports: COCO box/mask AP, or VOC mAP (AP50); all in [0, 1].
 BOX_KEYS = ('coco/bbox_mAP', 'pascal_voc/mAP')
-MASK_KEYS = ('coco/segm_mAP', )
+MASK_KEYS = ('coco/segm_mAP',)
 
 
 def load_reference(path: str = REFERENCE_FILE) -> Dict:
+    """The published numbers (paper, MMDetection, Detectron2) by config name."""
     return load(path)
 
 
@@ -31,12 +33,15 @@ def _diff(ours: Optional[float], theirs: Optional[float]) -> str:
     return '—' if ours is None or theirs is None else f'{ours - theirs:+.1f}'
 
 
-def results_table(runs: Sequence[Run], reference: Optional[Dict] = None,
-                  source: str = 'paper') -> str:
+def results_table(
+    runs: Sequence[Run], reference: Optional[Dict] = None, source: str = 'paper'
+) -> str:
     """One row per run: last evaluation's box/mask AP, ``source``'s numbers, difference."""
     reference = load_reference() if reference is None else reference
-    header = (f'| config | iterations | box AP | mask AP | {source} box | {source} mask '
-              '| Δ box | Δ mask |')
+    header = (
+        f'| config | iterations | box AP | mask AP | {source} box | {source} mask '
+        '| Δ box | Δ mask |'
+    )
     lines = [header, '|---|---|---|---|---|---|---|---|']
     for run in runs:
         last = run.final
@@ -45,8 +50,11 @@ def results_table(runs: Sequence[Run], reference: Optional[Dict] = None,
         lines.append(
             f'| {run.name} | {last.get("iter", "—")} | {_fmt(box)} | {_fmt(mask)} | '
             f'{_fmt(quoted.get("box"))} | {_fmt(quoted.get("mask"))} | '
-            f'{_diff(box, quoted.get("box"))} | {_diff(mask, quoted.get("mask"))} |')
+            f'{_diff(box, quoted.get("box"))} | {_diff(mask, quoted.get("mask"))} |'
+        )
     lines.append('')
-    lines.append(f'Measured: last evaluation in each work dir. Quoted ({source}): '
-                 f'{reference["sources"].get(source, source)}.')
+    lines.append(
+        f'Measured: last evaluation in each work dir. Quoted ({source}): '
+        f'{reference["sources"].get(source, source)}.'
+    )
     return '\n'.join(lines)

@@ -10,6 +10,7 @@ instead of allowing ``getattr`` (which reaches anything), the name ``builtins.ge
 is bound to a lookup that only returns HistoryBuffer's own methods. Any other object in
 a file still fails to load, so an untrusted checkpoint cannot run code.
 """
+
 import pickle
 from typing import Any
 
@@ -20,13 +21,17 @@ from mmengine.logging.history_buffer import HistoryBuffer
 
 def history_buffer_method(owner: Any, name: str) -> Any:
     """``getattr`` for unpickling, limited to HistoryBuffer's public methods."""
-    if owner is HistoryBuffer and not name.startswith('_') and callable(
-            getattr(HistoryBuffer, name, None)):
+    if (
+        owner is HistoryBuffer
+        and not name.startswith('_')
+        and callable(getattr(HistoryBuffer, name, None))
+    ):
         return getattr(HistoryBuffer, name)
     raise pickle.UnpicklingError(
         f'checkpoint asks for getattr({owner!r}, {name!r}); only HistoryBuffer methods '
         'are allowed. Load it with torch.load(..., weights_only=False) only if you '
-        'trust its source.')
+        'trust its source.'
+    )
 
 
 # What mmengine's CheckpointHook and Runner.save_checkpoint put in a file besides tensors.

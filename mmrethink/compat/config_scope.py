@@ -6,6 +6,7 @@ PEP 660 editable install or a plain source checkout has no ``mmrethink/`` folder
 add our scope and answer the lookup for our own package with the folder of the module
 actually imported, so configs always come from the code that is running.
 """
+
 import os.path as osp
 from typing import Callable
 
@@ -17,7 +18,6 @@ PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def _own_package_first(lookup: Callable[[str], str]) -> Callable[[str], str]:
-
     def get_installed_path(package: str) -> str:
         return PACKAGE_DIR if package == PACKAGE else lookup(package)
 

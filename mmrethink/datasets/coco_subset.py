@@ -1,5 +1,6 @@
 """COCO annotation files: reading them, and seeded random subsets (the paper's
 35k/10k/3.5k/1k sets)."""
+
 import json
 import os.path as osp
 import random
@@ -15,6 +16,7 @@ def subset_tag(num_images: int) -> str:
 
 
 def default_output(ann_file: str, num_images: int, seed: int) -> str:
+    """The subset's file name beside ``ann_file``: ``<stem>_<tag>_seed<seed>.json``."""
     stem, ext = osp.splitext(ann_file)
     return f'{stem}_{subset_tag(num_images)}_seed{seed}{ext}'
 
@@ -28,13 +30,15 @@ def load_coco(ann_file: str) -> Dict:
     if not osp.isfile(ann_file):
         raise AnnotationFileError(
             f'annotation file {ann_file} not found: check the path (data_root and '
-            'ann_file in a config; tools/make_coco_subset.py writes the subset files).')
+            'ann_file in a config; tools/make_coco_subset.py writes the subset files).'
+        )
     try:
         with open(ann_file) as f:
             coco = json.load(f)
     except json.JSONDecodeError as e:
-        raise AnnotationFileError(f'annotation file {ann_file} is not valid JSON ({e}): '
-                                  're-export or re-download it.') from None
+        raise AnnotationFileError(
+            f'annotation file {ann_file} is not valid JSON ({e}): re-export or re-download it.'
+        ) from None
     missing = [k for k in ('images', 'annotations', 'categories') if k not in coco]
     if missing:
         raise AnnotationFileError(f'annotation file {ann_file} lacks the COCO keys {missing}.')
@@ -42,10 +46,13 @@ def load_coco(ann_file: str) -> Dict:
 
 
 def make_subset(coco: Dict, num_images: int, seed: int) -> Dict:
-    """``num_images`` images drawn with ``random.Random(seed)``, their annotations, all categories."""
+    """``num_images`` images drawn with ``random.Random(seed)``, their annotations, all
+    categories."""
     if not 0 < num_images <= len(coco['images']):
-        raise ValueError(f'asked for {num_images} images but the file has '
-                         f'{len(coco["images"])}: choose 1..{len(coco["images"])}.')
+        raise ValueError(
+            f'asked for {num_images} images but the file has '
+            f'{len(coco["images"])}: choose 1..{len(coco["images"])}.'
+        )
     ids = sorted(im['id'] for im in coco['images'])
     chosen = set(random.Random(seed).sample(ids, num_images))
     subset = {k: v for k, v in coco.items() if k not in ('images', 'annotations')}
@@ -55,7 +62,11 @@ def make_subset(coco: Dict, num_images: int, seed: int) -> Dict:
 
 
 def summary(coco: Dict) -> Dict:
+    """Images, instances and instances per category of a COCO file."""
     names = {c['id']: c['name'] for c in coco['categories']}
     per_category = Counter(names[a['category_id']] for a in coco['annotations'])
-    return dict(images=len(coco['images']), instances=len(coco['annotations']),
-                per_category={n: per_category.get(n, 0) for n in names.values()})
+    return dict(
+        images=len(coco['images']),
+        instances=len(coco['annotations']),
+        per_category={n: per_category.get(n, 0) for n in names.values()},
+    )

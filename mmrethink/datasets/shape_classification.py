@@ -1,4 +1,5 @@
 """The demo's stand-in for ImageNet: arrays written by ``make_classification_set``."""
+
 import os.path as osp
 from typing import Dict
 
@@ -23,7 +24,8 @@ class ShapeClassificationDataset(Dataset):
             if not osp.isfile(osp.join(data_root, name)):
                 raise FileNotFoundError(
                     f'{osp.join(data_root, name)} not found: write the set with '
-                    'mmrethink.datasets.make_classification_set(data_root, ...) first.')
+                    'mmrethink.datasets.make_classification_set(data_root, ...) first.'
+                )
         self.images = np.load(osp.join(data_root, 'images.npy'))
         self.labels = np.load(osp.join(data_root, 'labels.npy'))
         self.flip = flip
@@ -36,5 +38,7 @@ class ShapeClassificationDataset(Dataset):
         img = self.images[index]
         if self.flip and np.random.random() < 0.5:
             img = img[:, ::-1]
-        return dict(inputs=torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))),
-                    data_samples=torch.tensor(int(self.labels[index])))
+        return dict(
+            inputs=torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))),
+            data_samples=torch.tensor(int(self.labels[index])),
+        )

@@ -10,6 +10,7 @@ Two sets from different distributions, as in the paper's setting:
 
 The same seed always writes the same files.
 """
+
 import json
 import os
 import os.path as osp
@@ -22,8 +23,9 @@ DETECTION_SHAPES = ('circle', 'triangle', 'square', 'star')
 CLASSIFICATION_SHAPES = DETECTION_SHAPES + ('hexagon', 'cross', 'ellipse', 'diamond')
 
 
-def shape_polygon(shape: str, center: Tuple[float, float], radius: float,
-                  angle: float) -> np.ndarray:
+def shape_polygon(
+    shape: str, center: Tuple[float, float], radius: float, angle: float
+) -> np.ndarray:
     """Vertices (N, 2) of ``shape`` around ``center``."""
     if shape == 'circle':
         t = np.linspace(0, 2 * np.pi, 32, endpoint=False)
@@ -43,8 +45,22 @@ def shape_polygon(shape: str, center: Tuple[float, float], radius: float,
         pts = np.stack([r * np.cos(t), r * np.sin(t)], 1)
     elif shape == 'cross':
         a, b = 1.0, 0.35
-        pts = np.array([(-b, -a), (b, -a), (b, -b), (a, -b), (a, b), (b, b), (b, a),
-                        (-b, a), (-b, b), (-a, b), (-a, -b), (-b, -b)])
+        pts = np.array(
+            [
+                (-b, -a),
+                (b, -a),
+                (b, -b),
+                (a, -b),
+                (a, b),
+                (b, b),
+                (b, a),
+                (-b, a),
+                (-b, b),
+                (-a, b),
+                (-a, -b),
+                (-b, -b),
+            ]
+        )
     else:
         raise ValueError(f'unknown shape {shape!r}')
     return pts @ _rotation(angle) * radius + np.asarray(center)
@@ -81,12 +97,16 @@ def _colour(rng: np.random.Generator, style: str) -> np.ndarray:
 
 def _visible_polygons(mask: np.ndarray, min_area: float) -> List[List[float]]:
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    return [c.reshape(-1).astype(float).tolist() for c in contours
-            if len(c) >= 3 and cv2.contourArea(c) >= min_area]
+    return [
+        c.reshape(-1).astype(float).tolist()
+        for c in contours
+        if len(c) >= 3 and cv2.contourArea(c) >= min_area
+    ]
 
 
-def _detection_image(rng: np.random.Generator, size: int,
-                     max_objects: int) -> Tuple[np.ndarray, List[Dict]]:
+def _detection_image(
+    rng: np.random.Generator, size: int, max_objects: int
+) -> Tuple[np.ndarray, List[Dict]]:
     img = _background(rng, size, size, 'detection')
     owner = np.full((size, size), -1, np.int32)
     placed = []
@@ -94,8 +114,7 @@ def _detection_image(rng: np.random.Generator, size: int,
         label = int(rng.integers(len(DETECTION_SHAPES)))
         radius = size * rng.uniform(0.06, 0.28)
         center = rng.uniform(radius * 0.5, size - radius * 0.5, 2)
-        poly = shape_polygon(DETECTION_SHAPES[label], center, radius,
-                             rng.uniform(0, 2 * np.pi))
+        poly = shape_polygon(DETECTION_SHAPES[label], center, radius, rng.uniform(0, 2 * np.pi))
         region = np.zeros((size, size), np.uint8)
         cv2.fillPoly(region, [np.round(poly).astype(np.int32)], 1)
         img[region > 0] = _colour(rng, 'detection')
@@ -110,16 +129,26 @@ def _detection_image(rng: np.random.Generator, size: int,
         ys, xs = np.nonzero(visible)
         x0, y0 = float(xs.min()), float(ys.min())
         objects.append(
-            dict(category_id=label + 1, segmentation=polygons,
-                 area=float(visible.sum()), iscrowd=0,
-                 bbox=[x0, y0, float(xs.max()) + 1 - x0, float(ys.max()) + 1 - y0]))
+            dict(
+                category_id=label + 1,
+                segmentation=polygons,
+                area=float(visible.sum()),
+                iscrowd=0,
+                bbox=[x0, y0, float(xs.max()) + 1 - x0, float(ys.max()) + 1 - y0],
+            )
+        )
     img += rng.normal(0, 6, img.shape)
     return np.clip(img, 0, 255).astype(np.uint8), objects
 
 
-def make_detection_set(root: str, num_images: int, seed: int, split: str,
-                       image_size: Tuple[int, int] = (128, 224),
-                       max_objects: int = 5) -> str:
+def make_detection_set(
+    root: str,
+    num_images: int,
+    seed: int,
+    split: str,
+    image_size: Tuple[int, int] = (128, 224),
+    max_objects: int = 5,
+) -> str:
     """Write ``root/<split>/*.png`` and ``root/annotations/instances_<split>.json``."""
     rng = np.random.default_rng(seed)
     os.makedirs(osp.join(root, split), exist_ok=True)
@@ -134,16 +163,21 @@ def make_detection_set(root: str, num_images: int, seed: int, split: str,
         for obj in objects:
             annotations.append(dict(obj, id=len(annotations) + 1, image_id=image_id))
     ann_file = osp.join(root, 'annotations', f'instances_{split}.json')
-    categories = [dict(id=i + 1, name=n, supercategory='shape')
-                  for i, n in enumerate(DETECTION_SHAPES)]
+    categories = [
+        dict(id=i + 1, name=n, supercategory='shape') for i, n in enumerate(DETECTION_SHAPES)
+    ]
     with open(ann_file, 'w') as f:
         json.dump(dict(images=images, annotations=annotations, categories=categories), f)
     return ann_file
 
 
-def make_classification_set(root: str, num_images: int, seed: int,
-                            image_size: int = 64,
-                            shapes: Sequence[str] = CLASSIFICATION_SHAPES) -> str:
+def make_classification_set(
+    root: str,
+    num_images: int,
+    seed: int,
+    image_size: int = 64,
+    shapes: Sequence[str] = CLASSIFICATION_SHAPES,
+) -> str:
     """Write ``root/images.npy`` (N, H, W, 3) uint8 BGR and ``root/labels.npy``."""
     rng = np.random.default_rng(seed)
     images = np.empty((num_images, image_size, image_size, 3), np.uint8)
@@ -164,6 +198,9 @@ def make_classification_set(root: str, num_images: int, seed: int,
 def shapes_config_options(root: str) -> List[str]:
     """``--cfg-options`` pointing the demo configs' loaders and evaluators at ``root``."""
     root = root.rstrip('/') + '/'
-    return [f'{split}_dataloader.dataset.data_root={root}' for split in ('train', 'val', 'test')
-            ] + [f'{split}_evaluator.ann_file={root}annotations/instances_val.json'
-                 for split in ('val', 'test')]
+    return [
+        f'{split}_dataloader.dataset.data_root={root}' for split in ('train', 'val', 'test')
+    ] + [
+        f'{split}_evaluator.ann_file={root}annotations/instances_val.json'
+        for split in ('val', 'test')
+    ]

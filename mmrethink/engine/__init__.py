@@ -3,6 +3,11 @@ from .schedulers import WarmupMultiStepLR
 from .schedules import Schedule, paper_schedule, scale_schedule_to_batch
 
 __all__ = [
-    'ArmGuardHook', 'ConvergenceHook', 'FiniteLossHook', 'WarmupMultiStepLR',
-    'Schedule', 'paper_schedule', 'scale_schedule_to_batch'
+    'ArmGuardHook',
+    'ConvergenceHook',
+    'FiniteLossHook',
+    'WarmupMultiStepLR',
+    'Schedule',
+    'paper_schedule',
+    'scale_schedule_to_batch',
 ]

@@ -1,11 +1,15 @@
 """The paper's schedule rule, and its rescaling to another total batch size.
 
-He et al. (2019), Sec. 4: 1x = 90k iterations at batch 16, Nx = N x 90k, and the LR
-drops 10x at the last 60k and the last 20k iterations whatever N is. Configs write the
-resulting numbers out (so ``print_config`` shows them); :func:`paper_schedule` is the
-rule they are checked against, and :func:`scale_schedule_to_batch` is the option that
-keeps the number of images seen equal when the real total batch differs from 16.
+He et al. (2019), Sec. 4: 1x = 90k iterations at batch 16, Nx = N x 90k, and for the
+longer schedules the LR drops 10x at the last 60k and the last 20k iterations whatever
+N is. 1x itself is Detectron's (the "typical fine-tuning schedule" of the paper's
+Figure 1): drops at 60k and 80k, 2/3 and 8/9 of the run. The schedule bases in
+configs/_base_/schedules write the resulting numbers out (so ``print_config`` shows
+them); :func:`paper_schedule` is the rule they are checked against, and
+:func:`scale_schedule_to_batch` is the option that keeps the number of images seen
+equal when the real total batch differs from 16.
 """
+
 from typing import Callable, NamedTuple, Tuple
 
 from mmengine.config import Config, ConfigDict
@@ -14,7 +18,10 @@ from mmengine.optim.scheduler.param_scheduler import INF
 
 REFERENCE_BATCH = 16
 ITERS_PER_1X = 90_000
-DROPS_BEFORE_END = (60_000, 20_000)
+# In units of 1x: Nx (N > 1) drops at the last 60k and 20k of 90k; 1x (and shorter)
+# at 2/3 and 8/9 of the run, as Detectron's 1x (60k and 80k).
+DROPS_BEFORE_END_NX = (2 / 3, 2 / 9)
+DROPS_AT_1X = (2 / 3, 8 / 9)
 
 
 class Schedule(NamedTuple):
@@ -24,15 +31,19 @@ class Schedule(NamedTuple):
     milestones: Tuple[int, ...]
 
 
-def paper_schedule(multiple: float,
-                   iters_per_1x: int = ITERS_PER_1X,
-                   drops_before_end: Tuple[int, ...] = DROPS_BEFORE_END) -> Schedule:
-    """The Nx schedule at batch 16: e.g. 6x -> 540k iters, drops at 480k and 520k."""
+def paper_schedule(multiple: float, iters_per_1x: int = ITERS_PER_1X) -> Schedule:
+    """The Nx schedule at batch 16: 6x -> 540k iters, drops at 480k and 520k; 1x ->
+    90k, drops at 60k and 80k. ``iters_per_1x`` rescales the rule (the demo's 1x)."""
     max_iters = round(multiple * iters_per_1x)
-    return Schedule(max_iters, tuple(max_iters - d for d in drops_before_end))
+    if multiple <= 1:
+        return Schedule(max_iters, tuple(round(max_iters * f) for f in DROPS_AT_1X))
+    return Schedule(
+        max_iters, tuple(max_iters - round(iters_per_1x * f) for f in DROPS_BEFORE_END_NX)
+    )
 
 
 def total_batch_size(cfg: Config, world_size: int) -> int:
+    """Images per iteration over all processes."""
     return world_size * cfg.train_dataloader.batch_size
 
 
@@ -50,10 +61,14 @@ def scale_schedule_to_batch(cfg: Config, world_size: int) -> None:
     if cfg.get('auto_scale_lr', {}).get('enable', False):
         raise ValueError(
             'auto_scale_schedule and auto_scale_lr are both enabled; the LR would be '
-            'scaled twice. Drop --auto-scale-lr (auto_scale_schedule scales the LR too).')
+            'scaled twice. Drop --auto-scale-lr (auto_scale_schedule scales the LR too).'
+        )
     if real_batch == base_batch:
-        print_log(f'auto_scale_schedule: total batch {real_batch} equals the base '
-                  'batch, schedule unchanged.', logger='current')
+        print_log(
+            f'auto_scale_schedule: total batch {real_batch} equals the base '
+            'batch, schedule unchanged.',
+            logger='current',
+        )
         return
     iters = base_batch / real_batch
 
@@ -75,14 +90,16 @@ def scale_schedule_to_batch(cfg: Config, world_size: int) -> None:
         f'auto_scale_schedule: total batch {real_batch} (base {base_batch}): '
         f'max_iters {before} -> {cfg.train_cfg.max_iters}, '
         f'schedulers {schedulers}, lr {cfg.optim_wrapper.optimizer.lr:g}',
-        logger='current')
+        logger='current',
+    )
 
 
 def _scale_scheduler(scheduler: ConfigDict, scaled: Callable[[int], int]) -> None:
     if scheduler.get('by_epoch', False):
         raise ValueError(
             f'auto_scale_schedule works on iteration-based schedules; {scheduler.type} '
-            'has by_epoch=True. Use the pack\'s WarmupMultiStepLR or set by_epoch=False.')
+            "has by_epoch=True. Use the pack's WarmupMultiStepLR or set by_epoch=False."
+        )
     for key in ('begin', 'end', 'warmup_iters'):
         if key in scheduler and scheduler[key] != INF:  # mmengine's "until the end"
             scheduler[key] = scaled(scheduler[key])

@@ -1,4 +1,5 @@
 """Top-1 accuracy for the demo's pre-training classifier."""
+
 from typing import Dict, List, Sequence
 
 from mmengine.evaluator import BaseMetric
@@ -13,7 +14,9 @@ class ClassificationAccuracy(BaseMetric):
     default_prefix = 'cls'
 
     def process(self, data_batch, data_samples: Sequence[Dict]) -> None:
+        """Record whether each prediction matches its label."""
         self.results.extend(int(s['pred'] == s['gt']) for s in data_samples)
 
     def compute_metrics(self, results: List[int]) -> Dict[str, float]:
+        """Top-1 accuracy in percent."""
         return dict(top1=100.0 * sum(results) / max(len(results), 1))

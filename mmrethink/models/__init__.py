@@ -1,4 +1,4 @@
-from .msra_init import MSRAInit
 from .backbone_classifier import BackboneClassifier
+from .detectron2_init import Detectron2Init
 
-__all__ = ['MSRAInit', 'BackboneClassifier']
+__all__ = ['BackboneClassifier', 'Detectron2Init']

@@ -1,4 +1,5 @@
 """An image classifier around any mmdet backbone: the demo's ImageNet pre-training."""
+
 from typing import Dict, List, Optional, Union
 
 import torch
@@ -18,14 +19,22 @@ class BackboneClassifier(BaseModel):
     so the demo's pretrained arm loads it through the same path as the COCO configs.
     """
 
-    def __init__(self, backbone: Dict, num_classes: int, in_channels: int,
-                 data_preprocessor: Optional[Dict] = None, init_cfg=None) -> None:
+    def __init__(
+        self,
+        backbone: Dict,
+        num_classes: int,
+        in_channels: int,
+        data_preprocessor: Optional[Dict] = None,
+        init_cfg=None,
+    ) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.fc = nn.Linear(in_channels, num_classes)
 
-    def forward(self, inputs: torch.Tensor, data_samples: Optional[List] = None,
-                mode: str = 'tensor') -> Union[Dict, List, torch.Tensor]:
+    def forward(
+        self, inputs: torch.Tensor, data_samples: Optional[List] = None, mode: str = 'tensor'
+    ) -> Union[Dict, List, torch.Tensor]:
+        """Logits (``'tensor'``), the loss (``'loss'``) or predictions with labels."""
         logits = self.fc(self.backbone(inputs)[-1].mean((2, 3)))
         if mode == 'tensor':
             return logits

@@ -7,11 +7,13 @@ persistent, pinned dataloader workers. None of it runs on CPU: AmpOptimWrapper a
 cuDNN need CUDA, pinned memory only matters for host-to-GPU copies. Channels-last is
 not included: MMEngine has no switch for it and it is unmeasured here.
 """
+
 import torch
 from mmengine.config import Config
 
 
 def enable_amp(cfg: Config) -> None:
+    """Mixed precision with mmengine's AmpOptimWrapper (bf16 where supported)."""
     if not torch.cuda.is_available():
         raise SystemExit("--amp/--fast need a GPU: mmengine's AmpOptimWrapper runs on CUDA only.")
     cfg.optim_wrapper.type = 'AmpOptimWrapper'

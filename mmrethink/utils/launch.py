@@ -6,17 +6,19 @@ kernel. :func:`prepare_launch` makes the same entry points run on CPU-only machi
 with the gloo backend, and falls back from SyncBN to BN with one clear warning
 wherever SyncBN cannot run.
 """
+
 import argparse
 import os
 import os.path as osp
 import warnings
-from typing import Any
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+
+from .configs import typed_dicts
 
 
 def world_size(launcher: str) -> int:
@@ -30,28 +32,19 @@ def world_size(launcher: str) -> int:
     return 1
 
 
-def _replace_sync_bn(node: Any) -> int:
-    count = 0
-    if isinstance(node, dict):
-        if node.get('type') in ('SyncBN', 'MMSyncBN'):
-            node['type'] = 'BN'
-            node.pop('stats_mode', None)
-            count += 1
-        for value in node.values():
-            count += _replace_sync_bn(value)
-    elif isinstance(node, list):
-        for value in node:
-            count += _replace_sync_bn(value)
-    return count
-
-
 def sync_bn_fallback(cfg: Config, reason: str) -> None:
     """Turn the config's SyncBN layers into BN, warning once if there were any."""
-    if _replace_sync_bn(cfg.model):
+    sync_norms = list(typed_dicts(cfg.model, 'SyncBN', 'MMSyncBN'))
+    for norm_cfg in sync_norms:
+        norm_cfg['type'] = 'BN'
+        norm_cfg.pop('stats_mode', None)
+    if sync_norms:
         warnings.warn(
             f'SyncBN is used as plain BN in this run ({reason}): each process '
             'normalizes with its own batch statistics. Run with --launcher pytorch on '
-            'GPUs (tools/dist_train.sh) for SyncBN.', stacklevel=2)
+            'GPUs (tools/dist_train.sh) for SyncBN.',
+            stacklevel=2,
+        )
 
 
 def _init_cpu_process_group(launcher: str) -> None:
@@ -86,15 +79,24 @@ def prepare_launch(cfg: Config, launcher: str) -> None:
 def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags tools/train.py and tools/test.py share with mmdet's."""
     parser.add_argument('--work-dir', help='the dir to save logs, models and metrics')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, e.g. key=value key.sub=value')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. key=value key.sub=value',
+    )
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher',
+    )
     # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
 def parse_launch_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse the flags and export LOCAL_RANK for mmengine, as mmdet does."""
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
@@ -114,4 +116,5 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def build_runner(cfg: Config) -> Runner:
+    """The config's Runner (or its custom ``runner_type``)."""
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

@@ -4,6 +4,7 @@ A detection run that starts on bad input fails late (at the first batch, the fir
 evaluation) or not at all (wrong classes are silently dropped). These checks read the
 config and the annotation files once, before any model is built.
 """
+
 import glob
 import os.path as osp
 from contextlib import contextmanager
@@ -51,12 +52,14 @@ def check_work_dir(work_dir: str, config_path: str, resume: bool) -> None:
     if dumped and name not in dumped:
         raise PreflightError(
             f'work dir {work_dir} holds another experiment ({", ".join(dumped)}), not '
-            f'{name}. Pass another --work-dir.')
+            f'{name}. Pass another --work-dir.'
+        )
     has_checkpoint = bool(glob.glob(osp.join(work_dir, '*.pth')))
     if has_checkpoint and not resume:
         raise PreflightError(
             f'work dir {work_dir} already holds checkpoints of {name}. Pass --resume '
-            'to continue that run, or another --work-dir to start a new one.')
+            'to continue that run, or another --work-dir to start a new one.'
+        )
 
 
 def _num_classes(model: Dict) -> Optional[int]:
@@ -70,45 +73,61 @@ def check_coco_dataset(split: str, dataset: Dict, model: Dict) -> Dict[str, int]
     """Files exist, JSON is COCO, classes match the model; count what will be skipped."""
     root = dataset.get('data_root') or ''
     if root and not osp.isdir(root):
-        raise PreflightError(f'{split}: data_root {root} does not exist. Point '
-                             f'{split}.dataset.data_root at the dataset.')
+        raise PreflightError(
+            f'{split}: data_root {root} does not exist. Point '
+            f'{split}.dataset.data_root at the dataset.'
+        )
     ann_file = osp.join(root, dataset['ann_file'])
     coco = _load_coco(ann_file)
     from mmdet.datasets import CocoDataset
-    classes = list(dataset.get('metainfo', {}).get('classes') or
-                   CocoDataset.METAINFO['classes'])
+
+    classes = list(dataset.get('metainfo', {}).get('classes') or CocoDataset.METAINFO['classes'])
     names = [c['name'] for c in coco['categories']]
     absent = [c for c in classes if c not in names]
     if absent:
         raise PreflightError(
             f'{split}: {ann_file} has no categories {absent[:5]}; set '
             f'{split}.dataset.metainfo=dict(classes=...) to the names in the file '
-            f'({names[:5]}...).')
+            f'({names[:5]}...).'
+        )
     num_classes = _num_classes(model)
     if num_classes is not None and num_classes != len(classes):
         raise PreflightError(
             f'the model predicts {num_classes} classes but {split} has {len(classes)}: '
             f'set model.roi_head.bbox_head.num_classes (and mask_head.num_classes) to '
-            f'{len(classes)}.')
+            f'{len(classes)}.'
+        )
     img_dir = osp.join(root, dataset.get('data_prefix', {}).get('img', ''))
-    absent_images = [im['file_name'] for im in coco['images']
-                     if not osp.isfile(osp.join(img_dir, im['file_name']))]
+    absent_images = [
+        im['file_name']
+        for im in coco['images']
+        if not osp.isfile(osp.join(img_dir, im['file_name']))
+    ]
     if absent_images:
         raise PreflightError(
             f'{split}: {len(absent_images)} images listed in {ann_file} are not in '
-            f'{img_dir} (e.g. {absent_images[:3]}). Check data_prefix.img.')
+            f'{img_dir} (e.g. {absent_images[:3]}). Check data_prefix.img.'
+        )
     with_ann = {a['image_id'] for a in coco['annotations']}
     counts = dict(
         images_without_annotations=sum(im['id'] not in with_ann for im in coco['images']),
-        zero_area_boxes=sum(a['bbox'][2] < 1 or a['bbox'][3] < 1 or a.get('area', 1) <= 0
-                            for a in coco['annotations']),
+        zero_area_boxes=sum(
+            a['bbox'][2] < 1 or a['bbox'][3] < 1 or a.get('area', 1) <= 0
+            for a in coco['annotations']
+        ),
         degenerate_polygons=sum(
-            len(p) < 6 for a in coco['annotations']
-            if isinstance(a.get('segmentation'), list) for p in a['segmentation']))
+            len(p) < 6
+            for a in coco['annotations']
+            if isinstance(a.get('segmentation'), list)
+            for p in a['segmentation']
+        ),
+    )
     if any(counts.values()):
-        print_log(f'{split}: {ann_file}: skipped by the loader: ' +
-                  ', '.join(f'{v} {k.replace("_", " ")}' for k, v in counts.items()),
-                  logger='current')
+        print_log(
+            f'{split}: {ann_file}: skipped by the loader: '
+            + ', '.join(f'{v} {k.replace("_", " ")}' for k, v in counts.items()),
+            logger='current',
+        )
     return counts
 
 
@@ -132,5 +151,6 @@ def explained_build_errors() -> Iterator[None]:
             raise PreflightError(
                 f'GroupNorm: {e}. Every GN layer needs num_groups to divide its '
                 'channels: change norm_cfg.num_groups (32 in the paper) or the layer '
-                'widths (e.g. the backbone base_channels, neck out_channels).') from e
+                'widths (e.g. the backbone base_channels, neck out_channels).'
+            ) from e
         raise

@@ -1,17 +1,9 @@
 """A toy-width copy of a detector config, for CPU machines (tests and benchmarks)."""
+
 import copy
-from typing import Any, Dict
+from typing import Dict
 
-
-def _set_gn_groups(node: Any, groups: int) -> None:
-    if isinstance(node, dict):
-        if node.get('type') == 'GN':
-            node['num_groups'] = groups
-        for value in node.values():
-            _set_gn_groups(value, groups)
-    elif isinstance(node, list):
-        for value in node:
-            _set_gn_groups(value, groups)
+from .configs import typed_dicts
 
 
 def shrink_model(model: Dict) -> Dict:
@@ -19,7 +11,8 @@ def shrink_model(model: Dict) -> Dict:
     FPN and heads, 8 GN groups, fewer sampled RoIs. Architecture-level settings (norm
     types, head types, number of stages, losses) are kept."""
     model = copy.deepcopy(model)
-    _set_gn_groups(model, 8)
+    for norm_cfg in typed_dicts(model, 'GN'):
+        norm_cfg['num_groups'] = 8
     for key in ('groups', 'base_width'):
         model.backbone.pop(key, None)
     model.backbone.update(type='ResNet', depth=18, base_channels=16)
@@ -34,8 +27,9 @@ def shrink_model(model: Dict) -> Dict:
         roi.mask_roi_extractor.out_channels = 32
         roi.mask_head.update(in_channels=32, conv_out_channels=32)
     model.train_cfg.rpn.sampler.num = 64
-    stages = model.train_cfg.rcnn if isinstance(model.train_cfg.rcnn, list) else [
-        model.train_cfg.rcnn]
+    stages = (
+        model.train_cfg.rcnn if isinstance(model.train_cfg.rcnn, list) else [model.train_cfg.rcnn]
+    )
     for stage in stages:
         stage.sampler.num = 32
     return model

@@ -9,8 +9,8 @@ train_pipeline = [
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='RandomResize', scale=[(1333, 512), (1333, 800)], keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
+    dict(type='PackDetInputs'),
 ]
 train_dataloader = dict(
-    dataset=dict(ann_file='annotations/instances_train2017_35k_seed0.json',
-                 pipeline=train_pipeline))
+    dataset=dict(ann_file='annotations/instances_train2017_35k_seed0.json', pipeline=train_pipeline)
+)

@@ -1,7 +1,8 @@
 """The data behind the paper's convergence figures, written at every evaluation."""
+
 import json
 import os.path as osp
-from typing import Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, Optional, Sequence
 
 import torch
 from mmengine.dist import all_reduce, is_main_process
@@ -9,6 +10,9 @@ from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
 
 from mmrethink.registry import HOOKS
+
+if TYPE_CHECKING:
+    from mmengine.runner import Runner
 
 COUNTS = ('images', 'instances', 'pixels')
 
@@ -42,23 +46,27 @@ class ConvergenceHook(Hook):
         self.resumed_iter = 0
         self.checkpoint_hook: Optional[CheckpointHook] = None
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch: Optional[Dict] = None,
-                         outputs=None) -> None:
+    def after_train_iter(
+        self, runner: 'Runner', batch_idx: int, data_batch: Optional[Dict] = None, outputs=None
+    ) -> None:
+        """Count this rank's images, instances and pixels; sum ranks before a checkpoint."""
         inputs = data_batch['inputs']
         self.local['images'] += len(inputs)
         self.local['pixels'] += sum(img.shape[-2] * img.shape[-1] for img in inputs)
         self.local['instances'] += sum(
-            len(sample.gt_instances) for sample in data_batch['data_samples'])
+            len(sample.gt_instances) for sample in data_batch['data_samples']
+        )
         if runner is not None and self._checkpoint_due(runner):
             self._sync()
 
-    def _checkpoint_due(self, runner) -> bool:
+    def _checkpoint_due(self, runner: 'Runner') -> bool:
         """Whether the CheckpointHook saves after this iteration (its own rule)."""
         hook = self.checkpoint_hook
         if hook is None or hook.by_epoch or hook.interval <= 0:
             return False
         return self.every_n_train_iters(runner, hook.interval) or (
-            hook.save_last and self.is_last_train_iter(runner))
+            hook.save_last and self.is_last_train_iter(runner)
+        )
 
     def _sync(self) -> Dict[str, int]:
         local = torch.tensor([self.local[k] for k in COUNTS], dtype=torch.float64)
@@ -68,34 +76,47 @@ class ConvergenceHook(Hook):
             self.local[key] = 0
         return dict(self.total)
 
-    def before_save_checkpoint(self, runner, checkpoint: Dict) -> None:
+    def before_save_checkpoint(self, runner: 'Runner', checkpoint: Dict) -> None:
+        """Store the totals so that --resume continues them."""
         checkpoint['convergence'] = dict(self.total)  # synced in after_train_iter
 
-    def after_load_checkpoint(self, runner, checkpoint: Dict) -> None:
+    def after_load_checkpoint(self, runner: 'Runner', checkpoint: Dict) -> None:
+        """Restore the totals of the resumed checkpoint."""
         if 'convergence' in checkpoint:
             self.total = dict(checkpoint['convergence'])
             self.local = dict.fromkeys(COUNTS, 0)
             self.resumed_iter = checkpoint['meta'].get('iter', 0)
-            print_log(f'ConvergenceHook: continuing from {self.total} at iteration '
-                      f'{self.resumed_iter}', logger='current')
+            print_log(
+                f'ConvergenceHook: continuing from {self.total} at iteration {self.resumed_iter}',
+                logger='current',
+            )
 
-    def before_train(self, runner) -> None:
+    def before_train(self, runner: 'Runner') -> None:
+        """Find the checkpoint hook; re-run an evaluation a kill interrupted."""
         self.checkpoint_hook = next(
-            (h for h in runner.hooks if isinstance(h, CheckpointHook)), None)
+            (h for h in runner.hooks if isinstance(h, CheckpointHook)), None
+        )
         path = osp.join(runner.work_dir, self.filename)
         interval = getattr(runner.train_loop, 'val_interval', 0)
         if not (self.resumed_iter and interval and self.resumed_iter % interval == 0):
             return
         recorded = {r['iter'] for r in read_convergence(path)} if osp.isfile(path) else set()
         if self.resumed_iter not in recorded:
-            print_log(f'ConvergenceHook: the evaluation at iteration {self.resumed_iter} '
-                      'was interrupted; running it before training resumes.',
-                      logger='current')
+            print_log(
+                f'ConvergenceHook: the evaluation at iteration {self.resumed_iter} '
+                'was interrupted; running it before training resumes.',
+                logger='current',
+            )
             runner.val_loop.run()
 
-    def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
-        record = dict(iter=runner.iter, lr=runner.optim_wrapper.get_lr()['lr'][0],
-                      **self._sync(), **(metrics or {}))
+    def after_val_epoch(self, runner: 'Runner', metrics: Optional[Dict[str, float]] = None) -> None:
+        """Append one record: iteration, LR, totals over all ranks and the metrics."""
+        record = dict(
+            iter=runner.iter,
+            lr=runner.optim_wrapper.get_lr()['lr'][0],
+            **self._sync(),
+            **(metrics or {}),
+        )
         if is_main_process():
             with open(osp.join(runner.work_dir, self.filename), 'a') as f:
                 f.write(json.dumps(record) + '\n')

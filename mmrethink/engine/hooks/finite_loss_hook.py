@@ -1,11 +1,14 @@
 """Stop at the first non-finite loss, with what is needed to diagnose it."""
-import math
-from typing import Dict, Optional
+
+from typing import TYPE_CHECKING, Dict, Optional
 
 import torch
 from mmengine.hooks import Hook
 
 from mmrethink.registry import HOOKS
+
+if TYPE_CHECKING:
+    from mmengine.runner import Runner
 
 
 @HOOKS.register_module()
@@ -15,15 +18,24 @@ class FiniteLossHook(Hook):
     It runs before the checkpoint hook, so the diverged weights are never saved and the
     last checkpoint stays the last good one. Scratch arms diverge mostly in the first
     iterations; the pack's answer is the warm-up in the schedule base (and, if needed,
-    ``optim_wrapper.clip_grad``), documented in configs/README.md.
+    ``optim_wrapper.clip_grad``), documented in configs/rethinking/README.md.
     """
 
     priority = 'ABOVE_NORMAL'
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch: Optional[Dict] = None,
-                         outputs: Optional[Dict] = None) -> None:
-        losses = {k: torch.as_tensor(v).detach().float()
-                  for k, v in (outputs or {}).items() if 'loss' in k}
+    def after_train_iter(
+        self,
+        runner: 'Runner',
+        batch_idx: int,
+        data_batch: Optional[Dict] = None,
+        outputs: Optional[Dict] = None,
+    ) -> None:
+        """Raise at the first non-finite loss term, before any checkpoint is written."""
+        losses = {
+            k: torch.as_tensor(v).detach().float()
+            for k, v in (outputs or {}).items()
+            if 'loss' in k
+        }
         if not losses or torch.isfinite(torch.stack(list(losses.values()))).all():
             return  # one device sync per iteration, however many loss terms
         lr = runner.optim_wrapper.get_lr()['lr'][0]
@@ -32,4 +44,5 @@ class FiniteLossHook(Hook):
             + ', '.join(f'{k}={v.item():.4g}' for k, v in losses.items())
             + f', lr={lr:.4g}. The last checkpoint in {runner.work_dir} is the last good '
             'one. Lower optim_wrapper.optimizer.lr, lengthen the warm-up '
-            '(param_scheduler.warmup_iters) or set optim_wrapper.clip_grad, then --resume.')
+            '(param_scheduler.warmup_iters) or set optim_wrapper.clip_grad, then --resume.'
+        )

@@ -1,10 +1,11 @@
 """Linear warm-up followed by step decays, in one scheduler (Detectron's LR policy)."""
+
 from bisect import bisect_right
 from typing import List, Sequence
 
 from mmengine.logging import print_log
+from mmengine.optim import _ParamScheduler  # exported for custom schedulers
 from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
-from mmengine.optim.scheduler.param_scheduler import _ParamScheduler
 
 from mmrethink.registry import PARAM_SCHEDULERS
 
@@ -25,13 +26,15 @@ class WarmupMultiStepLR(LRSchedulerMixin, _ParamScheduler):
         warmup_factor: LR factor at iteration 0 of the warm-up (Detectron: 1/3).
     """
 
-    def __init__(self,
-                 optimizer,
-                 milestones: Sequence[int],
-                 gamma: float = 0.1,
-                 warmup_iters: int = 500,
-                 warmup_factor: float = 1 / 3,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        optimizer,
+        milestones: Sequence[int],
+        gamma: float = 0.1,
+        warmup_iters: int = 500,
+        warmup_factor: float = 1 / 3,
+        **kwargs,
+    ) -> None:
         if list(milestones) != sorted(milestones):
             raise ValueError(f'milestones must be increasing, got {milestones}')
         if kwargs.get('by_epoch', False):
@@ -45,10 +48,13 @@ class WarmupMultiStepLR(LRSchedulerMixin, _ParamScheduler):
         print_log(
             f'LR schedule: base lr {self.base_values[0]:g}, linear warm-up over '
             f'{warmup_iters} iterations from x{warmup_factor:.3g}, x{gamma:g} at '
-            f'iterations {self.milestones}', logger='current')
+            f'iterations {self.milestones}',
+            logger='current',
+        )
 
     def factor(self, step: int) -> float:
-        decay = self.gamma**bisect_right(self.milestones, step)
+        """The LR's multiple of the base LR at iteration ``step``."""
+        decay = self.gamma ** bisect_right(self.milestones, step)
         if step >= self.warmup_iters:
             return decay
         alpha = step / self.warmup_iters

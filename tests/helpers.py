@@ -1,0 +1,109 @@
+"""What the tests share: the checkout's paths, CLI runners and the demo config's options.
+
+Subprocesses get PYTHONPATH=<checkout>, so tools, mim and dist scripts run the code
+under test; `make test` also reinstalls the package that mim finds.
+"""
+
+import copy
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+from functools import lru_cache
+from typing import Dict, List, Sequence
+
+from mmengine.config import Config
+
+import mmrethink  # noqa: F401
+from mmrethink.datasets import shapes_config_options
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DEMO = osp.join(REPO, 'configs', 'demo')
+SCRATCH = osp.join(DEMO, 'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes.py')
+PRETRAINED = osp.join(DEMO, 'mask-rcnn_r18-mini-pretrained_fpn_gn-all_shapes.py')
+
+
+def checkout_env(**extra: str) -> Dict[str, str]:
+    """The environment of a subprocess that runs this checkout's code."""
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [REPO] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
+        ),
+    )
+    # `python` in tools/*.sh is this interpreter (the venv's).
+    env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
+    env.update(extra)
+    return env
+
+
+def run(cmd: Sequence[str], check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``cmd`` in the checkout; with ``check``, fail with its output's tail."""
+    proc = subprocess.run(
+        list(cmd),
+        cwd=kwargs.pop('cwd', REPO),
+        env=kwargs.pop('env', checkout_env()),
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f'{cmd} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}'
+        )
+    return proc
+
+
+def train_cmd(config: str, work_dir: str, options: List[str], *extra: str) -> List[str]:
+    """``tools/train.py config --work-dir work_dir [extra] --cfg-options options``."""
+    return [
+        sys.executable,
+        osp.join(REPO, 'tools', 'train.py'),
+        config,
+        '--work-dir',
+        work_dir,
+        *extra,
+        '--cfg-options',
+        *options,
+    ]
+
+
+def mini_options(data_root: str, max_iters: int = 4, val_interval: int = 2) -> List[str]:
+    """The demo config on ``data_root``, shortened to ``max_iters``."""
+    return shapes_config_options(data_root) + [
+        f'train_cfg.max_iters={max_iters}',
+        f'train_cfg.val_interval={val_interval}',
+        f'param_scheduler.milestones=[{max_iters // 2},{max_iters - 1}]',
+        'param_scheduler.warmup_iters=2',
+        f'default_hooks.checkpoint.interval={val_interval}',
+        'default_hooks.checkpoint.save_best=None',
+        'default_hooks.logger.interval=1',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
+    ]
+
+
+def scalars(work_dir: str) -> List[Dict]:
+    """The per-iteration training scalars mmengine logged, all sessions of a work dir."""
+    records = []
+    for session in sorted(os.listdir(work_dir)):
+        path = osp.join(work_dir, session, 'vis_data', 'scalars.json')
+        if osp.isfile(path):
+            with open(path) as f:
+                records += [r for r in map(json.loads, f) if 'loss' in r]
+    return records
+
+
+@lru_cache(maxsize=None)
+def _parsed(path: str) -> Config:
+    return Config.fromfile(path)
+
+
+def load_config(path: str) -> Config:
+    """``Config.fromfile``, parsed once per test session; each call gets its own copy."""
+    return copy.deepcopy(_parsed(path))
