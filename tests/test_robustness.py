@@ -307,7 +307,9 @@ def test_train_cli_refuses_bad_input_before_building(shapes, tmp_path):
         check=False,
     )
     assert proc.returncode != 0
-    assert 'model.backbone.frozen_stages=1 freezes layers: set it to -1' in proc.stderr
+    assert 'model.backbone.frozen_stages=1 freezes more than the scratch arm may: set it to -1' in (
+        proc.stderr
+    )
     proc = run(
         train_cmd(
             SCRATCH, str(tmp_path / 'w3'), mini_options(shapes) + ['model.neck.out_channels=60']
