@@ -302,9 +302,10 @@ FAMILIES = [
 ]
 
 
-@pytest.mark.parametrize('name', FAMILIES)
-def test_family_forward_backward_shrunk(name):
+def _one_iteration_shrunk(name: str) -> None:
+    """Build the config's model at toy width and train it one step with its optimizer."""
     from mmdet.testing import demo_mm_inputs
+    from mmengine.optim import build_optim_wrapper
 
     cfg = load_config(NAMES[name])
     sync_bn_fallback(cfg, 'test')
@@ -312,6 +313,8 @@ def test_family_forward_backward_shrunk(name):
     model_cfg.backbone.init_cfg = None  # no download: the arm's checkpoint is not the point
     model = build(model_cfg, init=True)
     model.train()
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     head = model_cfg.roi_head.bbox_head
     num_classes = (head[0] if isinstance(head, list) else head).num_classes
     packed = demo_mm_inputs(
@@ -323,13 +326,27 @@ def test_family_forward_backward_shrunk(name):
     )
     data = model.data_preprocessor(packed, True)
     loss, log_vars = model.parse_losses(model(**data, mode='loss'))
-    loss.backward()
     assert torch.isfinite(loss)
     assert ('loss_mask' in log_vars or 's0.loss_mask' in log_vars) == bool(
         model_cfg.roi_head.get('mask_head')
     )
-    grad = model.backbone.layer4[0].conv1.weight.grad  # trained in both arms
-    assert grad is not None and grad.abs().sum() > 0
+    optim_wrapper.backward(loss)
+    weight = model.backbone.layer4[0].conv1.weight  # trained in both arms
+    assert weight.grad is not None and weight.grad.abs().sum() > 0
+    before = weight.detach().clone()
+    optim_wrapper.step()
+    assert not torch.equal(before, weight.detach())
+
+
+@pytest.mark.parametrize('name', FAMILIES)
+def test_family_trains_one_iteration_shrunk(name):
+    _one_iteration_shrunk(name)
+
+
+@pytest.mark.slow  # every config, shrunk
+@pytest.mark.parametrize('name', sorted(NAMES))
+def test_every_config_trains_one_iteration_shrunk(name):
+    _one_iteration_shrunk(name)
 
 
 @pytest.mark.parametrize('name', sorted(NAMES))

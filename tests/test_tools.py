@@ -170,7 +170,9 @@ def test_demo_output_folder_and_numbers(demo):
         arm: read_convergence(osp.join(out, 'work_dirs', arm, 'convergence.jsonl'))
         for arm in ('scratch', 'pretrained')
     }
-    cfg = Config.fromfile(osp.join(out, 'work_dirs', 'scratch', osp.basename(SCRATCH)))
+    cfg = Config.fromfile(
+        osp.join(out, 'configs', 'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes_demo.py')
+    )
     batch = cfg.train_dataloader.batch_size
     for arm, records in runs.items():
         assert [r['iter'] for r in records] == [6, 12], arm
@@ -350,9 +352,9 @@ def test_demo_progress_lines_come_from_scalars():
         '  [scratch] iter 10/270  lr 0.02  loss 1.2346'
     )
     assert progress_line('scratch', {'coco/bbox_mAP': 0.123, 'step': 30}, 270) == (
-        '  [scratch] eval at 30: bbox AP 12.3  mask AP 0.0'
+        '  [scratch] eval: bbox AP 12.3  mask AP 0.0'
     )
     assert progress_line('pre-train', {'cls/top1': 52.5, 'step': 600}, 600) == (
-        '  [pre-train] eval at 600: top-1 52.5%'
+        '  [pre-train] eval: top-1 52.5%'
     )
     assert progress_line('scratch', dict(data_time=0.1, step=3), 270) is None

@@ -1,6 +1,6 @@
 """The CPU mini-reproduction of "Rethinking ImageNet Pre-training", end to end.
 
-    python tools/demo.py                 # default: ~6-7 minutes on 2 CPU cores
+    python tools/demo.py                 # default: ~8.5 minutes on 2 CPU cores
     python tools/demo.py --schedule 6    # twice as long: watch scratch catch up
     python tools/demo.py --smoke         # a minute: what the tests run
 
@@ -8,7 +8,9 @@
    from another distribution (the demo's ImageNet);
 2. pre-trains the mini backbone on the classification set (BackboneClassifier);
 3. trains the mini Mask R-CNN from scratch and from that backbone, with the pack's
-   schedule rule, MSRAInit, arm guard and convergence hook, evaluating with pycocotools;
+   schedule rule, Detectron2Init, arm guard and convergence hook, evaluating with
+   pycocotools; its two configs are written by the paired-experiment code that
+   tools/pair_experiment.py runs on any dataset (mmrethink/pairing);
 4. draws the curves, the results table and the sample accounting, and prints a summary.
 Every run goes into a new folder (demo_output/<time>/ by default); nothing is overwritten.
 """
@@ -23,17 +25,15 @@ from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
-from mmrethink.analysis.accounting import arm_samples, plot_samples, samples_table
-from mmrethink.analysis.curves import plot_curves
-from mmrethink.analysis.results import results_table
-from mmrethink.analysis.runs import Run, ScalarsReader, load_run
-from mmrethink.datasets import make_classification_set, make_detection_set, shapes_config_options
-from mmrethink.engine.schedules import Schedule, paper_schedule
+from mmrethink.analysis.runs import ScalarsReader, load_run
+from mmrethink.datasets import make_classification_set, make_detection_set
+from mmrethink.engine.schedules import DatasetSchedule, Schedule, paper_schedule
+from mmrethink.pairing import inspect_dataset, write_pair, write_report
 
 HERE = osp.dirname(osp.abspath(__file__))
 CONFIGS = osp.join(osp.dirname(HERE), 'configs', 'demo')
 ARMS = ('scratch', 'pretrained')
-DETECTOR = 'mask-rcnn_r18-mini-{}_fpn_gn-all_shapes.py'
+DETECTOR = 'mask-rcnn_r18-mini-{arm}_fpn_gn-all_shapes.py'
 CLASSIFIER = 'classifier_r18-mini_shapes-cls.py'
 # The demo's 1x: 90 iterations, 1/1000 of COCO's 90k; the paper's rule scaled by the
 # same 1/1000 (e.g. 3x: LR drops at the last 60 and 20 iterations).
@@ -68,12 +68,11 @@ def progress_line(stage: str, record: Dict, max_iters: int) -> Optional[str]:
         )
     if 'coco/bbox_mAP' in record:
         return (
-            f'  [{stage}] eval at {record["step"]}: bbox AP '
-            f'{100 * record["coco/bbox_mAP"]:.1f}  mask AP '
+            f'  [{stage}] eval: bbox AP {100 * record["coco/bbox_mAP"]:.1f}  mask AP '
             f'{100 * record.get("coco/segm_mAP", 0):.1f}'
         )
     if 'cls/top1' in record:
-        return f'  [{stage}] eval at {record["step"]}: top-1 {record["cls/top1"]:.1f}%'
+        return f'  [{stage}] eval: top-1 {record["cls/top1"]:.1f}%'
     return None
 
 
@@ -97,47 +96,18 @@ def run_tool(stage: str, args: List[str], work_dir: str, max_iters: int, log_pat
         raise SystemExit(f'{stage} failed (exit {proc.returncode}); see {log_path}')
 
 
-def detector_options(data: str, schedule: Schedule, warmup: int, val_interval: int) -> List[str]:
-    """``--cfg-options`` that put a demo detector on ``data`` with ``schedule``."""
-    return shapes_config_options(osp.join(data, 'shapes')) + [
-        f'train_cfg.max_iters={schedule.max_iters}',
-        f'train_cfg.val_interval={val_interval}',
-        f'param_scheduler.milestones=[{",".join(map(str, schedule.milestones))}]',
-        f'param_scheduler.warmup_iters={warmup}',
-        f'default_hooks.checkpoint.interval={val_interval}',
-    ]
-
-
-def summarize(runs: Dict[str, Run]) -> str:
-    """What the curves show, in numbers: finals, and when scratch reached pretrained.
-
-    An evaluation without a single detection has no COCO metrics; it counts as AP 0.
-    """
-    scratch, pretrained = runs['scratch'], runs['pretrained']
-    lines = []
-    for arm, run in runs.items():
-        last = run.final
-        lines.append(
-            f'- {arm}: bbox AP {100 * last.get("coco/bbox_mAP", 0):.1f}, mask AP '
-            f'{100 * last.get("coco/segm_mAP", 0):.1f} after {last["iter"]} '
-            'iterations'
-        )
-    for metric, label in (('coco/bbox_mAP', 'bbox'), ('coco/segm_mAP', 'mask')):
-        gaps = [
-            (r['iter'], 100 * (p.get(metric, 0) - r.get(metric, 0)))
-            for r, p in zip(scratch.records, pretrained.records)
-        ]
-        target = pretrained.final.get(metric, 0)
-        caught = next((r['iter'] for r in scratch.records if r.get(metric, 0) >= target), None)
-        lines.append(
-            f'- {label} AP gap (pretrained - scratch) at each evaluation: '
-            + ', '.join(f'{i}: {g:+.1f}' for i, g in gaps)
-        )
-        lines.append(
-            f"- scratch reached the pretrained arm's final {label} AP "
-            + (f'at iteration {caught}.' if caught else 'at no evaluation of this run.')
-        )
-    return '\n'.join(lines)
+def demo_schedule(schedule: Schedule, warmup: int, val_interval: int) -> DatasetSchedule:
+    """The demo's own length (not the images-seen rule: 400 images would need 13x more)."""
+    return DatasetSchedule(
+        schedule.max_iters / DEMO_1X,
+        schedule.max_iters,
+        schedule.milestones,
+        warmup,
+        val_interval,
+        f"the demo's rule: 1x = {DEMO_1X} iterations (COCO's 90k / 1000); "
+        f'{schedule.max_iters} iterations, LR drops at {list(schedule.milestones)}, warm-up '
+        f'{warmup}, evaluation every {val_interval}.',
+    )
 
 
 def main() -> None:
@@ -201,22 +171,36 @@ def main() -> None:
     )
     backbone = osp.join(pretrain_dir, f'iter_{iters}.pth')
 
+    shapes = osp.join(data, 'shapes')
+    summary = inspect_dataset(
+        osp.join(shapes, 'annotations', 'instances_train.json'),
+        osp.join(shapes, 'train'),
+        osp.join(shapes, 'annotations', 'instances_val.json'),
+        osp.join(shapes, 'val'),
+    )
+    arm_schedule = demo_schedule(schedule, sizes['warmup'], val_interval)
+    batch = Config.fromfile(osp.join(CONFIGS, DETECTOR.format(arm='scratch'))).train_dataloader
+    configs = write_pair(
+        summary,
+        osp.join(out, 'configs'),
+        'demo',
+        gpus=1,
+        batch_per_gpu=batch.batch_size,
+        schedules=dict(scratch=arm_schedule, pretrained=arm_schedule),
+        base=f'mmrethink::demo/{DETECTOR}',
+        checkpoint=backbone,
+        checkpoint_prefix='backbone.',
+    )
     runs = {}
     for step, arm in enumerate(ARMS, start=3):
-        say(
-            f'[{step}/5] Mask R-CNN {arm}: {schedule.max_iters} iterations, LR drops at '
-            f'{list(schedule.milestones)}, evaluation every {val_interval}'
-        )
-        work_dir = osp.join(out, 'work_dirs', arm)
-        options = detector_options(data, schedule, sizes['warmup'], val_interval)
-        options.append(f'randomness.seed={args.seed}')
+        say(f'[{step}/5] Mask R-CNN {arm}: {arm_schedule.derivation}')
+        options = [f'randomness.seed={args.seed}']
         if args.smoke:  # 12 iterations score nothing above 0.05: keep every detection
             options.append('model.test_cfg.rcnn.score_thr=0.0')
-        if arm == 'pretrained':
-            options.append(f'model.backbone.init_cfg.checkpoint={backbone}')
+        work_dir = osp.join(out, 'work_dirs', arm)
         run_tool(
             arm,
-            [osp.join(CONFIGS, DETECTOR.format(arm)), '--cfg-options', *options],
+            [configs.paths[arm], '--cfg-options', *options],
             work_dir,
             schedule.max_iters,
             osp.join(logs, f'{arm}.log'),
@@ -224,33 +208,19 @@ def main() -> None:
         runs[arm] = load_run(work_dir, arm)
 
     say('[5/5] figures and tables')
-    figures = plot_curves(list(runs.values()), osp.join(out, 'curves'))
-    figures += plot_curves(list(runs.values()), osp.join(out, 'curves_images'), x='images')
     pre_images = iters * Config.fromfile(osp.join(CONFIGS, CLASSIFIER)).train_dataloader.batch_size
     pre_training = dict(images=pre_images, instances=pre_images, pixels=pre_images * 64 * 64)
-    ann_file = osp.join(data, 'shapes', 'annotations', 'instances_train.json')
-    arms = [
-        arm_samples(run.config, arm, ann_file, run.config.train_dataloader.batch_size, pre_training)
-        for arm, run in runs.items()
-    ]
-    figures += plot_samples(arms, osp.join(out, 'samples'))
-    tables = dict(results=results_table(list(runs.values())), samples=samples_table(arms))
-    summary = summarize(runs)
-    with open(osp.join(out, 'summary.md'), 'w') as f:
-        f.write(
-            '# Mini "Rethinking ImageNet Pre-training" (measured on this machine)\n\n'
-            f'{summary}\n\n## Results\n\n{tables["results"]}\n\n'
-            f'## Samples seen\n\n{tables["samples"]}\n'
-        )
-    for name, table in tables.items():
-        with open(osp.join(out, f'{name}.md'), 'w') as f:
-            f.write(table + '\n')
-    say(
-        f'\n{tables["results"]}\n\n{tables["samples"]}\n\nWhat the curves show '
-        f'(measured):\n{summary}\n'
+    written = write_report(
+        runs,
+        out,
+        summary.train_ann,
+        batch.batch_size,
+        pre_training,
+        title='Mini "Rethinking ImageNet Pre-training" on this machine',
     )
+    say('\n' + open(osp.join(out, 'summary.md')).read())
     say(f'Done in {time.time() - start:.0f} s. Output: {out}')
-    for path in figures + [osp.join(out, 'summary.md'), logs]:
+    for path in written + [logs]:
         say(f'  {osp.relpath(path, out)}')
 
 

@@ -105,3 +105,57 @@ def _scale_scheduler(scheduler: ConfigDict, scaled: Callable[[int], int]) -> Non
             scheduler[key] = scaled(scheduler[key])
     if 'milestones' in scheduler:
         scheduler.milestones = [scaled(m) for m in scheduler.milestones]
+
+
+# The paper's schedules are lengths in images seen: 1x = 90k iterations x 16 images =
+# 1.44M images = 12.17 epochs of COCO train2017.
+COCO_TRAIN_IMAGES = 118_287
+WARMUP_ITERS = 500  # at batch 16 (Detectron's SOLVER.WARM_UP_ITERS)
+EVALUATIONS_PER_1X = 9  # COCO: every 10k of 90k iterations
+
+
+class DatasetSchedule(NamedTuple):
+    """A schedule for one dataset and total batch, with how it was derived."""
+
+    multiple: float
+    max_iters: int
+    milestones: Tuple[int, ...]
+    warmup_iters: int
+    val_interval: int
+    derivation: str
+
+
+def schedule_for_dataset(multiple: float, num_images: int, total_batch: int) -> DatasetSchedule:
+    """The paper's ``multiple``x for ``num_images`` training images at ``total_batch``.
+
+    Same images seen per training image as Nx on COCO: 1x = 12.17 epochs, whatever the
+    dataset's size; drops as :func:`paper_schedule` (Nx: at the last 8.12 and 2.71
+    epochs' worth of COCO's 1x; 1x: at 2/3 and 8/9). Warm-up: 500 iterations at batch 16
+    (scaled to the batch), at most a tenth of the run; an evaluation and a checkpoint
+    every ninth of 1x. For COCO (118,287 images) at batch 16 it is the pack's own Nx.
+    """
+    if num_images < 1 or total_batch < 1:
+        raise ValueError(
+            f'need at least one image and a batch of one, got {num_images} '
+            f'images at total batch {total_batch}'
+        )
+    epochs_per_1x = ITERS_PER_1X * REFERENCE_BATCH / COCO_TRAIN_IMAGES
+    iters_per_1x = epochs_per_1x * num_images / total_batch
+    length = paper_schedule(multiple, iters_per_1x)
+    max_iters = max(1, length.max_iters)
+    warmup = max(1, min(round(WARMUP_ITERS * REFERENCE_BATCH / total_batch), max_iters // 10))
+    interval = max(1, min(round(iters_per_1x / EVALUATIONS_PER_1X), max_iters))
+    drops = (
+        'at 2/3 and 8/9 of the run'
+        if multiple <= 1
+        else 'at the last 2/3 and 2/9 of 1x (COCO: the last 60k and 20k)'
+    )
+    derivation = (
+        f'{multiple:g}x in images seen: 1x = {ITERS_PER_1X} iterations x {REFERENCE_BATCH} '
+        f'images on COCO = {epochs_per_1x:.2f} epochs; {num_images} images at total batch '
+        f'{total_batch}: 1x = {epochs_per_1x:.2f} x {num_images} / {total_batch} = '
+        f'{iters_per_1x:.0f} iterations, so {multiple:g}x = {max_iters} iterations; LR '
+        f'drops {drops}: {list(length.milestones)}; warm-up {warmup} iterations; '
+        f'evaluation and checkpoint every {interval} (1x / {EVALUATIONS_PER_1X}).'
+    )
+    return DatasetSchedule(multiple, max_iters, length.milestones, warmup, interval, derivation)

@@ -1,0 +1,19 @@
+"""The paired experiment on any COCO-format dataset: "do I need ImageNet pre-training?".
+
+``tools/pair_experiment.py`` is its command line; the CPU demo is one of its users.
+"""
+
+from .configs import PairedConfigs, write_pair
+from .dataset import DatasetSummary, PairingError, inspect_dataset, regime
+from .report import pair_summary, write_report
+
+__all__ = [
+    'DatasetSummary',
+    'PairedConfigs',
+    'PairingError',
+    'inspect_dataset',
+    'pair_summary',
+    'regime',
+    'write_pair',
+    'write_report',
+]

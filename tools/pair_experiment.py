@@ -1,0 +1,144 @@
+"""Do I need ImageNet pre-training on my data? The paper's paired experiment, one command.
+
+    python tools/pair_experiment.py --train-ann A.json --train-images DIR \
+        --val-ann B.json --val-images DIR --out work_dirs/pair_mydata [--run]
+
+Checks the dataset, says what the paper predicts for its size, writes a scratch and a
+pretrained config (inheriting the pack's arms: Mask R-CNN with masks, else Faster
+R-CNN; R50/R101; GN/SyncBN) with each arm's schedule derived from the paper's in images
+seen, and prints how to train both. ``--run`` trains them one after the other and
+writes ``<out>/report/``: curves, results and samples tables, and summary.md.
+"""
+
+import argparse
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import mmrethink  # noqa: F401  registers the mmrethink:: scope
+from mmrethink.analysis.runs import load_run
+from mmrethink.pairing import PairingError, inspect_dataset, regime, write_pair, write_report
+from mmrethink.pairing.configs import ARMS, launch_commands
+
+HERE = osp.dirname(osp.abspath(__file__))
+
+
+def parse_args() -> argparse.Namespace:
+    """The dataset, the model, the schedules and whether to run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--train-ann', required=True, help='COCO-format training annotations')
+    parser.add_argument('--train-images', required=True, help='folder of the training images')
+    parser.add_argument('--val-ann', required=True, help='COCO-format validation annotations')
+    parser.add_argument('--val-images', required=True, help='folder of the validation images')
+    parser.add_argument('--out', required=True, help='new folder for configs, runs and report')
+    parser.add_argument('--name', help='dataset name in the config names (default: --out)')
+    parser.add_argument('--classes', nargs='+', help='classes to use (default: all in the file)')
+    parser.add_argument('--depth', type=int, default=50, choices=[50, 101])
+    parser.add_argument('--norm', default='gn', choices=['gn', 'syncbn'])
+    parser.add_argument('--gpus', type=int, default=8, help='processes of the real runs')
+    parser.add_argument('--batch-per-gpu', type=int, default=2)
+    parser.add_argument(
+        '--scratch-schedule',
+        type=float,
+        default=3.0,
+        help="scratch length in the paper's x (images seen)",
+    )
+    parser.add_argument(
+        '--pretrained-schedule',
+        type=float,
+        default=1.0,
+        help="pretrained length in the paper's x (images seen)",
+    )
+    parser.add_argument(
+        '--base',
+        help="config to inherit instead of the pack's arm, with "
+        "{arm} for scratch/pretrained (e.g. the demo's mini model)",
+    )
+    parser.add_argument(
+        '--checkpoint', help="the pretrained arm's backbone weights instead of the ImageNet model"
+    )
+    parser.add_argument('--checkpoint-prefix', help="e.g. backbone. for a classifier's file")
+    parser.add_argument('--run', action='store_true', help='train both arms here, then report')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='key=value options passed to both training runs (--run)',
+    )
+    return parser.parse_args()
+
+
+def train(config: str, work_dir: str, gpus: int, options: list) -> None:
+    """One arm with the pack's own launcher; stops the pair if it fails."""
+    if gpus > 1:
+        cmd = ['bash', osp.join(HERE, 'dist_train.sh'), config, str(gpus)]
+    else:
+        cmd = [sys.executable, osp.join(HERE, 'train.py'), config]
+    cmd += ['--work-dir', work_dir] + (['--cfg-options', *options] if options else [])
+    print(' '.join(cmd), flush=True)
+    if subprocess.run(cmd).returncode != 0:
+        raise SystemExit(f'training {config} failed; its log is in {work_dir}.')
+
+
+def main() -> None:
+    """Check, predict, write, print the commands; with --run, train and report."""
+    args = parse_args()
+    out = osp.abspath(args.out)
+    try:
+        summary = inspect_dataset(
+            osp.abspath(args.train_ann),
+            osp.abspath(args.train_images),
+            osp.abspath(args.val_ann),
+            osp.abspath(args.val_images),
+            args.classes,
+        )
+        configs = write_pair(
+            summary,
+            osp.join(out, 'configs'),
+            args.name or osp.basename(out),
+            args.depth,
+            args.norm,
+            args.gpus,
+            args.batch_per_gpu,
+            multiples=dict(scratch=args.scratch_schedule, pretrained=args.pretrained_schedule),
+            base=args.base,
+            checkpoint=args.checkpoint,
+            checkpoint_prefix=args.checkpoint_prefix,
+        )
+    except PairingError as e:
+        raise SystemExit(f'pair_experiment: {e}') from None
+    print(f'What the paper predicts: {regime(summary.num_train_images)}')
+    for warning in summary.warnings:
+        print(f'Warning: {warning}')
+    for arm in ARMS:
+        print(f'{arm}: {configs.paths[arm]}\n  {configs.schedules[arm].derivation}')
+    print(
+        'Train both arms (then python tools/plot_curves.py and results_table.py on the '
+        'work dirs), or rerun with --run:'
+    )
+    for line in launch_commands(configs, out, args.gpus):
+        print(f'  {line}')
+    if not args.run:
+        return
+    runs = {}
+    for arm in ARMS:
+        work_dir = osp.join(out, 'work_dirs', arm)
+        train(configs.paths[arm], work_dir, args.gpus, args.cfg_options)
+        runs[arm] = load_run(work_dir, arm)
+    report = osp.join(out, 'report')
+    os.makedirs(report, exist_ok=True)
+    written = write_report(
+        runs,
+        report,
+        summary.train_ann,
+        args.gpus * args.batch_per_gpu,
+        title=f'Scratch or pre-trained on {args.name or osp.basename(out)}',
+        preamble=f'{regime(summary.num_train_images)}\n\n',
+    )
+    print(open(osp.join(report, 'summary.md')).read())
+    print('Report:', *written, sep='\n  ')
+
+
+if __name__ == '__main__':
+    main()
