@@ -5,7 +5,7 @@ import json
 import os.path as osp
 import random
 from collections import Counter
-from typing import Dict
+from typing import Dict, List
 
 
 def subset_tag(num_images: int) -> str:
@@ -43,6 +43,15 @@ def load_coco(ann_file: str) -> Dict:
     if missing:
         raise AnnotationFileError(f'annotation file {ann_file} lacks the COCO keys {missing}.')
     return coco
+
+
+def absent_images(coco: Dict, image_dir: str) -> List[str]:
+    """File names the COCO file lists that ``image_dir`` does not hold."""
+    return [
+        im['file_name']
+        for im in coco['images']
+        if not osp.isfile(osp.join(image_dir, im['file_name']))
+    ]
 
 
 def make_subset(coco: Dict, num_images: int, seed: int) -> Dict:

@@ -4,7 +4,7 @@ import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from mmrethink.datasets.coco_subset import AnnotationFileError, load_coco
+from mmrethink.datasets.coco_subset import AnnotationFileError, absent_images, load_coco
 
 SMALL_DATASET = 1000  # images; below this the paper's smallest subset (1k) is reached
 
@@ -47,11 +47,7 @@ def _check_images(coco: Dict, ann_file: str, image_dir: str, split: str) -> None
             f'{split}: image folder {image_dir} does not exist: pass the folder '
             f'that holds the images {ann_file} lists.'
         )
-    absent = [
-        im['file_name']
-        for im in coco['images']
-        if not osp.isfile(osp.join(image_dir, im['file_name']))
-    ]
+    absent = absent_images(coco, image_dir)
     if absent:
         raise PairingError(
             f'{split}: {len(absent)} images listed in {ann_file} are not in '

@@ -13,7 +13,7 @@ from typing import Dict, Iterator, List, Optional
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from mmrethink.datasets.coco_subset import AnnotationFileError, load_coco
+from mmrethink.datasets.coco_subset import AnnotationFileError, absent_images, load_coco
 
 
 class PreflightError(ValueError):
@@ -98,15 +98,11 @@ def check_coco_dataset(split: str, dataset: Dict, model: Dict) -> Dict[str, int]
             f'{len(classes)}.'
         )
     img_dir = osp.join(root, dataset.get('data_prefix', {}).get('img', ''))
-    absent_images = [
-        im['file_name']
-        for im in coco['images']
-        if not osp.isfile(osp.join(img_dir, im['file_name']))
-    ]
-    if absent_images:
+    absent = absent_images(coco, img_dir)
+    if absent:
         raise PreflightError(
-            f'{split}: {len(absent_images)} images listed in {ann_file} are not in '
-            f'{img_dir} (e.g. {absent_images[:3]}). Check data_prefix.img.'
+            f'{split}: {len(absent)} images listed in {ann_file} are not in '
+            f'{img_dir} (e.g. {absent[:3]}). Check data_prefix.img.'
         )
     with_ann = {a['image_id'] for a in coco['annotations']}
     counts = dict(
