@@ -85,6 +85,7 @@ def load_pins() -> Dict[str, Any]:
         return json.load(f)
 
 
+@pytest.mark.slow  # parses every leaf config (~0.75 s each)
 @pytest.mark.parametrize('name', sorted(LEAVES))
 def test_resolved_values_are_pinned(name):
     pins = load_pins()

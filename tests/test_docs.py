@@ -19,7 +19,11 @@ PLACEHOLDER = re.compile(r'[<{*]|_Nx\b|[\w-]+\.\.\.')
 # Folders of MMDetection and Detectron2 that the docs cite as sources.
 UPSTREAM = ('configs/scratch', 'configs/Misc')
 SOURCES = sorted(
-    [p for p in glob.glob(osp.join(REPO, '**', '*.md'), recursive=True) if '.venv' not in p]
+    [
+        p
+        for p in glob.glob(osp.join(REPO, '**', '*.md'), recursive=True)
+        if not osp.relpath(p, REPO).startswith(('.venv', 'demo_output', 'work_dirs', 'data'))
+    ]
     + glob.glob(osp.join(REPO, 'mmrethink', '**', '*.py'), recursive=True)
     + glob.glob(osp.join(REPO, 'tools', '**', '*.py'), recursive=True)
     + glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)

@@ -78,6 +78,7 @@ def test_voc_never_evaluates_on_training_images(name, tmp_path):
     assert {osp.basename(p) for p in evaluated} == {'2008_000003.jpg', '2008_000004.jpg'}
 
 
+@pytest.mark.slow  # parses every leaf config (~0.75 s each)
 def test_syncbn_arms_load_torchvisions_imagenet_files_without_torchvision():
     """torchvision's PyPI wheels are CUDA builds whose ops fail to load against the CPU
     torch (``operator torchvision::nms does not exist``), and ``torchvision://`` imports
@@ -123,6 +124,7 @@ def test_guard_accepts_a_torchvision_bn_checkpoint_and_refuses_another_depth(tmp
         ArmGuardHook('pretrained').before_train(runner)
 
 
+@pytest.mark.slow  # parses every leaf config (~0.75 s each)
 def test_1x_is_detectrons_and_longer_schedules_drop_at_the_last_60k_and_20k():
     assert paper_schedule(1) == (90000, (60000, 80000))
     assert paper_schedule(2) == (180000, (120000, 160000))
@@ -132,6 +134,7 @@ def test_1x_is_detectrons_and_longer_schedules_drop_at_the_last_60k_and_20k():
             assert load_config(path).param_scheduler.milestones == [60000, 80000], name
 
 
+@pytest.mark.slow  # parses every leaf config (~0.75 s each)
 @pytest.mark.parametrize('name', sorted(n for n in CONFIGS if 'shapes' not in n))
 def test_pretrained_arms_freeze_stem_and_res2_scratch_arms_nothing(name):
     cfg = load_config(CONFIGS[name])

@@ -124,6 +124,7 @@ def _multiple(name: str):
     return int(m[1]) if m else None
 
 
+@pytest.mark.slow  # parses every leaf config (~0.75 s each)
 @pytest.mark.parametrize('name', sorted(n for n in NAMES if 'coco' in n))
 def test_schedules_follow_the_paper_rule(name):
     cfg = load_config(NAMES[name])
@@ -349,6 +350,7 @@ def test_every_config_trains_one_iteration_shrunk(name):
     _one_iteration_shrunk(name)
 
 
+@pytest.mark.slow  # parses every leaf config (~0.75 s each)
 @pytest.mark.parametrize('name', sorted(NAMES))
 def test_every_arm_runs_the_pack_hooks(name):
     hooks = load_config(NAMES[name]).default_hooks

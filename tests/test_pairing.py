@@ -80,6 +80,7 @@ def test_inspection_counts_and_warns(shapes, tmp_path):
     assert "classes with no training instance: ['star']" in warnings
 
 
+@pytest.mark.slow  # four runs of the tool
 def test_bad_dataset_fails_before_anything_is_written(shapes, tmp_path):
     out = tmp_path / 'out'
     train_ann, train_images = _split(shapes, 'train')

@@ -5,7 +5,7 @@ import os.path as osp
 
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
-import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope first
+import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope
 from mmrethink.utils.launch import (
     add_launch_arguments,
     build_runner,

@@ -9,7 +9,7 @@ import argparse
 
 from mmengine.config import Config
 
-import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope first
+import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope
 from mmrethink.engine.schedules import scale_schedule_to_batch
 from mmrethink.utils.fast_path import enable_amp, enable_fast_path
 from mmrethink.utils.launch import (

@@ -27,6 +27,13 @@ class PairedConfigs:
     schedules: Dict[str, DatasetSchedule]
 
 
+def _as_call(value: object) -> str:
+    """A value as config text, dicts written ``dict(key=...)`` as configs are."""
+    if isinstance(value, dict):
+        return 'dict(' + ', '.join(f'{k}={_as_call(v)}' for k, v in value.items()) + ')'
+    return repr(value)
+
+
 def _model_overrides(
     summary: DatasetSummary,
     algorithm: str,
@@ -45,7 +52,7 @@ def _model_overrides(
             backbone['init_cfg'] = dict(checkpoint=GN_101)
     if arm == 'pretrained' and checkpoint:
         backbone['init_cfg'] = dict(checkpoint=checkpoint, **({'prefix': prefix} if prefix else {}))
-    backbone_text = f'backbone=dict(**{backbone!r}), ' if backbone else ''
+    backbone_text = f'backbone={_as_call(backbone)}, ' if backbone else ''
     return f'model = dict({backbone_text}roi_head=dict({heads}))\n'
 
 
