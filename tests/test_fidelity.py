@@ -216,3 +216,15 @@ def test_biases_train_at_twice_the_lr_without_weight_decay():
     assert lr_wd(model.rpn_head.rpn_conv.bias) == (0.04, 0.0)
     assert lr_wd(model.roi_head.bbox_head.fc_cls.bias) == (0.04, 0.0)
     assert lr_wd(model.backbone.gn1.weight) == (0.02, 0.0)
+
+
+def test_init_keeps_the_msra_everywhere_option():
+    cfg = load_config(CONFIGS['mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes'])
+    cfg.model.init_cfg = dict(type='Detectron2Init', convs=dict(neck='msra', rpn_head='msra'))
+    model = build(cfg.model, init=True)
+    for conv in (model.neck.lateral_convs[3].conv, model.rpn_head.rpn_conv):
+        fan_out = conv.weight.shape[0] * conv.weight[0, 0].numel()
+        assert conv.weight.std().item() == pytest.approx((2 / fan_out) ** 0.5, rel=0.1)
+    cfg.model.init_cfg = dict(type='Detectron2Init', convs=dict(neck='xavier'))
+    with pytest.raises(ValueError, match="unknown conv rules {'neck': 'xavier'}"):
+        build(cfg.model, init=True)
