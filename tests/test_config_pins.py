@@ -12,6 +12,7 @@ import glob
 import json
 import os.path as osp
 import sys
+from functools import lru_cache
 from typing import Any, Dict
 
 import pytest
@@ -80,6 +81,7 @@ def pinned_values(pins: Dict[str, Any], name: str) -> Dict[str, Any]:
     return flat
 
 
+@lru_cache(maxsize=None)
 def load_pins() -> Dict[str, Any]:
     with open(PINS) as f:
         return json.load(f)

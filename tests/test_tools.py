@@ -297,17 +297,14 @@ def test_benchmark_reports_each_config_and_ratios(tmp_path):
 
 
 def _as_dict(options):
-    """``--cfg-options`` strings as a dict for ``Config.merge_from_dict``."""
-    import ast
+    """``--cfg-options`` strings parsed as tools/train.py parses them."""
+    import argparse
 
-    parsed = {}
-    for option in options:
-        key, value = option.split('=', 1)
-        try:
-            parsed[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            parsed[key] = value
-    return parsed
+    from mmengine.config import DictAction
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(['--cfg-options', *options]).cfg_options
 
 
 def test_runner_stepping_uses_only_known_privates(shapes, tmp_path):

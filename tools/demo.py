@@ -27,12 +27,12 @@ from mmengine.config import Config
 
 from mmrethink.analysis.runs import ScalarsReader, load_run
 from mmrethink.datasets import make_classification_set, make_detection_set
+from mmrethink.engine.hooks.arm_guard_hook import ARMS
 from mmrethink.engine.schedules import DatasetSchedule, Schedule, paper_schedule
 from mmrethink.pairing import inspect_dataset, write_pair, write_report
 
 HERE = osp.dirname(osp.abspath(__file__))
 CONFIGS = osp.join(osp.dirname(HERE), 'configs', 'demo')
-ARMS = ('scratch', 'pretrained')
 DETECTOR = 'mask-rcnn_r18-mini-{arm}_fpn_gn-all_shapes.py'
 CLASSIFIER = 'classifier_r18-mini_shapes-cls.py'
 # The demo's 1x: 90 iterations, 1/1000 of COCO's 90k; the paper's rule scaled by the
@@ -179,13 +179,12 @@ def main() -> None:
         osp.join(shapes, 'val'),
     )
     arm_schedule = demo_schedule(schedule, sizes['warmup'], val_interval)
-    batch = Config.fromfile(osp.join(CONFIGS, DETECTOR.format(arm='scratch'))).train_dataloader
     configs = write_pair(
         summary,
         osp.join(out, 'configs'),
         'demo',
         gpus=1,
-        batch_per_gpu=batch.batch_size,
+        batch_per_gpu=None,  # the demo config's own
         schedules=dict(scratch=arm_schedule, pretrained=arm_schedule),
         base=f'mmrethink::demo/{DETECTOR}',
         checkpoint=backbone,
@@ -208,13 +207,16 @@ def main() -> None:
         runs[arm] = load_run(work_dir, arm)
 
     say('[5/5] figures and tables')
-    pre_images = iters * Config.fromfile(osp.join(CONFIGS, CLASSIFIER)).train_dataloader.batch_size
+    # Batches as the runs used them: the configs they dumped (already resolved, cheap to read).
+    pre_images = (
+        iters * Config.fromfile(osp.join(pretrain_dir, CLASSIFIER)).train_dataloader.batch_size
+    )
     pre_training = dict(images=pre_images, instances=pre_images, pixels=pre_images * 64 * 64)
     written = write_report(
         runs,
         out,
         summary.train_ann,
-        batch.batch_size,
+        runs['scratch'].config.train_dataloader.batch_size,
         pre_training,
         title='Mini "Rethinking ImageNet Pre-training" on this machine',
     )

@@ -18,8 +18,9 @@ import sys
 
 import mmrethink  # noqa: F401  registers the mmrethink:: scope
 from mmrethink.analysis.runs import load_run
+from mmrethink.engine.hooks.arm_guard_hook import ARMS
 from mmrethink.pairing import PairingError, inspect_dataset, regime, write_pair, write_report
-from mmrethink.pairing.configs import ARMS, launch_commands
+from mmrethink.pairing.configs import launch_commands
 
 HERE = osp.dirname(osp.abspath(__file__))
 

@@ -1,23 +1,16 @@
 _base_ = [
-    '../_base_/models/mask-rcnn_r50_fpn_syncbn-all.py',
+    '../_base_/models/mask-rcnn_r50_fpn_syncbn-all_pretrained.py',
     '../_base_/datasets/coco_instance.py',
     '../_base_/schedules/rethinking_1x.py',
     '../_base_/default_runtime.py',
 ]
 
-# Pretrained arm: fine-tuned from the BN ImageNet model, with SyncBN; the stem and res2 frozen
-# as in Detectron/Detectron2 fine-tuning (FREEZE_AT 2; configs/rethinking/README.md).
-# The file mmengine's torchvision://resnet101 names (mmengine/hub/torchvision_0.12.json),
-# by URL: loading it so needs no torchvision.
+# Pretrained arm: the model base loads the ImageNet model and freezes the stem
+# and res2 as Detectron did.
 model = dict(
     backbone=dict(
         depth=101,
-        frozen_stages=1,
-        init_cfg=dict(
-            _delete_=True,  # the base, the scratch arm, has init_cfg=None
-            type='Pretrained',
-            checkpoint='https://download.pytorch.org/models/resnet101-63fe2227.pth',
-        ),
+        init_cfg=dict(checkpoint='https://download.pytorch.org/models/resnet101-63fe2227.pth'),
     )
 )
 default_hooks = dict(arm_guard=dict(arm='pretrained'), sync_norm=dict(type='SyncNormHook'))

@@ -5,11 +5,11 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
+from mmrethink.engine.hooks.arm_guard_hook import ARMS
 from mmrethink.engine.schedules import DatasetSchedule, schedule_for_dataset
 
 from .dataset import DatasetSummary, PairingError, regime
 
-ARMS = ('scratch', 'pretrained')
 # The pack's arms to inherit, by what the data has (masks or boxes) and the norm.
 BASES = {
     ('mask', 'gn'): 'mmrethink::rethinking/mask-rcnn_r{depth}-{arm}_fpn_gn-all_1x_coco.py',
@@ -61,7 +61,7 @@ def _config_text(
     arm: str,
     base: str,
     schedule: DatasetSchedule,
-    batch_per_gpu: int,
+    batch_per_gpu: Optional[int],
     model: str,
 ) -> str:
     def split(ann: str, images: str) -> str:
@@ -75,8 +75,9 @@ def _config_text(
         f'# Schedule: {schedule.derivation}\n'
         f'_base_ = {base!r}\n\n'
         f'metainfo = dict(classes={tuple(summary.classes)!r})\n'
-        f'train_dataloader = dict(batch_size={batch_per_gpu}, '
-        f'dataset=dict({split(summary.train_ann, summary.train_images)}))\n'
+        'train_dataloader = dict('
+        + (f'batch_size={batch_per_gpu}, ' if batch_per_gpu else '')
+        + f'dataset=dict({split(summary.train_ann, summary.train_images)}))\n'
         f'val_dataloader = dict(dataset=dict({split(summary.val_ann, summary.val_images)}))\n'
         'test_dataloader = val_dataloader\n'
         f'val_evaluator = dict(ann_file={summary.val_ann!r})\n'
@@ -97,7 +98,7 @@ def write_pair(
     depth: int = 50,
     norm: str = 'gn',
     gpus: int = 8,
-    batch_per_gpu: int = 2,
+    batch_per_gpu: Optional[int] = 2,
     multiples: Optional[Dict[str, float]] = None,
     schedules: Optional[Dict[str, DatasetSchedule]] = None,
     base: Optional[str] = None,
@@ -110,7 +111,8 @@ def write_pair(
     masks, Faster R-CNN otherwise; R50/R101; GN/SyncBN), or ``base`` (a config name with
     ``{arm}``), and sets the dataset, classes, ``num_classes`` and each arm's schedule:
     ``schedules`` as given, else the paper's rule in images seen for ``multiples``
-    (scratch 3x, pretrained 1x by default). ``checkpoint`` replaces the pretrained arm's
+    (scratch 3x, pretrained 1x by default; ``batch_per_gpu=None`` keeps the base's
+    batch and needs ``schedules``). ``checkpoint`` replaces the pretrained arm's
     ImageNet model (with ``checkpoint_prefix`` for a classifier's ``backbone.``).
     """
     algorithm = 'mask' if summary.has_masks else 'box'
@@ -123,12 +125,16 @@ def write_pair(
         )
     custom_base = base is not None
     base = base or BASES[(algorithm, norm)].format(depth=depth, arm='{arm}')
-    total_batch = gpus * batch_per_gpu
-    multiples = {'scratch': 3.0, 'pretrained': 1.0, **(multiples or {})}
-    schedules = schedules or {
-        arm: schedule_for_dataset(multiples[arm], summary.num_train_images, total_batch)
-        for arm in ARMS
-    }
+    if schedules is None:
+        if not batch_per_gpu:
+            raise PairingError('the images-seen schedules need the batch: pass batch_per_gpu.')
+        multiples = {'scratch': 3.0, 'pretrained': 1.0, **(multiples or {})}
+        schedules = {
+            arm: schedule_for_dataset(
+                multiples[arm], summary.num_train_images, gpus * batch_per_gpu
+            )
+            for arm in ARMS
+        }
     model_name = ('mask-rcnn' if algorithm == 'mask' else 'faster-rcnn') + f'_r{depth}'
     paths = {
         arm: osp.join(

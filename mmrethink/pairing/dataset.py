@@ -4,7 +4,12 @@ import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from mmrethink.datasets.coco_subset import AnnotationFileError, absent_images, load_coco
+from mmrethink.datasets.coco_subset import (
+    AnnotationFileError,
+    absent_images,
+    load_coco,
+    summary,
+)
 
 SMALL_DATASET = 1000  # images; below this the paper's smallest subset (1k) is reached
 
@@ -85,6 +90,7 @@ def inspect_dataset(
     _check_images(val, val_ann, val_images, 'val')
     ids = {c['id']: c['name'] for c in train['categories']}
     annotations = [a for a in train['annotations'] if ids.get(a['category_id']) in classes]
+    per_class = summary(train)['per_category']
     with_ann = {a['image_id'] for a in annotations}
     warnings = []
     bare = sum(im['id'] not in with_ann for im in train['images'])
@@ -93,10 +99,7 @@ def inspect_dataset(
             f'{bare} of {len(train["images"])} training images have no '
             'annotation of these classes; the loader skips them.'
         )
-    per_class = {c: 0 for c in classes}
-    for a in annotations:
-        per_class[ids[a['category_id']]] += 1
-    empty = [c for c, n in per_class.items() if n == 0]
+    empty = [c for c in classes if per_class.get(c, 0) == 0]
     if empty:
         warnings.append(
             f'classes with no training instance: {empty}; the detector cannot '
