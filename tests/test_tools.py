@@ -149,10 +149,15 @@ def test_convergence_hook_sums_ranks_before_checkpoints(shapes, monkeypatch):
     assert restored.total == checkpoint['convergence'] and restored.resumed_iter == 4
 
 
+ARMS_RUN = [
+    f'{arm}_{pair}' for pair in ('plentiful', 'scarce') for arm in ('scratch', 'pretrained')
+]
+
+
 @pytest.mark.slow
 def test_demo_output_folder_and_numbers(demo):
     out, stdout = demo
-    for name in (
+    for name in [
         'curves.png',
         'curves.svg',
         'curves_images.png',
@@ -160,20 +165,28 @@ def test_demo_output_folder_and_numbers(demo):
         'results.md',
         'samples.md',
         'summary.md',
-        'logs/scratch.log',
-        'logs/pretrained.log',
-        'logs/pretrain.log',
-    ):
+        'logs/pre-train.log',
+    ] + [f'logs/{arm}.log' for arm in ARMS_RUN]:
         assert osp.isfile(osp.join(out, name)), name
-    assert '[3/5] Mask R-CNN scratch' in stdout and 'Done in' in stdout
+    assert '[3/5] plentiful pair' in stdout and '[4/5] scarce pair' in stdout
+    assert re.search(r'demo ETA \d+:\d\d', stdout) and 'Done in' in stdout
     runs = {
         arm: read_convergence(osp.join(out, 'work_dirs', arm, 'convergence.jsonl'))
-        for arm in ('scratch', 'pretrained')
+        for arm in ARMS_RUN
     }
     cfg = Config.fromfile(
-        osp.join(out, 'configs', 'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes_demo.py')
+        osp.join(out, 'configs', 'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes-scarce.py')
     )
     batch = cfg.train_dataloader.batch_size
+    assert cfg.train_dataloader.dataset.type == 'SyntheticShapesStream'
+    assert cfg.train_dataloader.dataset.num_images == 8  # smoke's scarce set
+    plentiful = Config.fromfile(
+        osp.join(out, 'configs', 'mask-rcnn_r18-mini-pretrained_fpn_gn-all_shapes-plentiful.py')
+    )
+    assert plentiful.train_dataloader.dataset.num_images == 12 * batch  # each image seen once
+    assert plentiful.model.backbone.init_cfg.checkpoint == osp.join(
+        out, 'work_dirs', 'pretrain', 'iter_8.pth'
+    )
     for arm, records in runs.items():
         assert [r['iter'] for r in records] == [6, 12], arm
         assert records[-1]['images'] == 12 * batch  # counted from the real batches
@@ -184,16 +197,24 @@ def test_demo_output_folder_and_numbers(demo):
         shown = row.split('|')[3].strip()
         assert shown == ('—' if box is None else f'{100 * box:.1f}'), row
     samples = open(osp.join(out, 'samples.md')).read()
-    assert f'| scratch | images | 0 | {12 * batch:.3g} |' in samples
+    assert f'| scratch_scarce | images | 0 | {12 * batch:.3g} |' in samples
     pretrain_images = 8 * 32  # smoke pre-training: 8 iterations at batch 32
-    assert f'| pretrained | images | {pretrain_images:.3g} |' in samples
+    assert f'| pretrained_scarce | images | {pretrain_images:.3g} |' in samples
+    summary = open(osp.join(out, 'summary.md')).read()
+    for claim in ('1. Early convergence: ', '2. Catch-up with plentiful data: ', '3. Breakdown'):
+        assert claim in summary and claim in stdout
+    # The figure: four labelled curves (arm x pair) in each of the box and mask panels.
+    svg = open(osp.join(out, 'curves.svg')).read()
+    for arm in ('scratch', 'pretrained'):
+        for pair in ('plentiful', 'scarce'):
+            assert svg.count(f'{arm}, {pair} data: ') == 2, (arm, pair)
 
 
 @pytest.mark.slow
 def test_plot_curves_cli_draws_labelled_lines(demo, tmp_path):
     out, _ = demo
     stem = str(tmp_path / 'fig')
-    arms = [osp.join(out, 'work_dirs', a) for a in ('scratch', 'pretrained')]
+    arms = [osp.join(out, 'work_dirs', a) for a in ('scratch_plentiful', 'pretrained_plentiful')]
     run([sys.executable, osp.join(TOOLS, 'plot_curves.py'), *arms, '--out', stem, '--x', 'images'])
     svg = open(stem + '.svg').read()
     assert 'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes' in svg  # named from the config
@@ -206,7 +227,7 @@ def test_plot_curves_cli_draws_labelled_lines(demo, tmp_path):
 @pytest.mark.slow
 def test_results_table_cli_matches_logs(demo):
     out, _ = demo
-    work_dir = osp.join(out, 'work_dirs', 'scratch')
+    work_dir = osp.join(out, 'work_dirs', 'scratch_plentiful')
     proc = run([sys.executable, osp.join(TOOLS, 'results_table.py'), work_dir])
     last = read_convergence(osp.join(work_dir, 'convergence.jsonl'))[-1]
     row = next(line for line in proc.stdout.splitlines() if 'mini-scratch' in line)
@@ -345,13 +366,14 @@ def test_demo_progress_lines_come_from_scalars():
     sys.path.insert(0, TOOLS)
     from demo import progress_line
 
-    assert progress_line('scratch', dict(iter=10, lr=0.02, loss=1.23456), 270) == (
-        '  [scratch] iter 10/270  lr 0.02  loss 1.2346'
+    assert progress_line('scratch', dict(iter=60, lr=0.02, loss=1.23456), 540) == (
+        '  [scratch] iter 60/540  lr 0.02  loss 1.2346'
     )
-    assert progress_line('scratch', {'coco/bbox_mAP': 0.123, 'step': 30}, 270) == (
-        '  [scratch] eval: bbox AP 12.3  mask AP 0.0'
+    assert progress_line('scratch', dict(iter=50, lr=0.02, loss=1.2), 540) is None
+    assert progress_line('scratch', {'coco/bbox_mAP': 0.123, 'step': 30}, 540) == (
+        '  [scratch] iter 30/540 eval: box AP 12.3  mask AP 0.0'
     )
     assert progress_line('pre-train', {'cls/top1': 52.5, 'step': 600}, 600) == (
         '  [pre-train] eval: top-1 52.5%'
     )
-    assert progress_line('scratch', dict(data_time=0.1, step=3), 270) is None
+    assert progress_line('scratch', dict(data_time=0.1, step=3), 540) is None

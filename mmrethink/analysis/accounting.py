@@ -16,6 +16,7 @@ from mmrethink.datasets.coco_subset import load_coco
 from mmrethink.utils.configs import backbone_checkpoint
 
 from .figures import plt, save_png_svg
+from .runs import Run
 
 # He et al. 2019, Sec. 3 / Fig. 1: ~1.28M images, ~100 epochs, 224x224 crops, one
 # labelled object per image.
@@ -100,6 +101,19 @@ def arm_samples(
         pre_training if backbone_checkpoint(cfg.model) else NOTHING,
         dict(images=images, instances=images * stats['instances'], pixels=images * stats['pixels']),
     )
+
+
+def measured_samples(run: Run, pre_training: Dict[str, float] = IMAGENET) -> ArmSamples:
+    """What one finished run was shown, as its ConvergenceHook counted the real batches.
+
+    For training sets without an annotation file (SyntheticShapesStream); a run whose
+    backbone loaded a checkpoint is counted with ``pre_training``.
+    """
+    last = run.final
+    if not all(kind in last for kind in KINDS):
+        raise ValueError(f'{run.name}: no counted images/instances/pixels; did it evaluate?')
+    pre = pre_training if run.config and backbone_checkpoint(run.config.model) else NOTHING
+    return ArmSamples(run.name, pre, {kind: float(last[kind]) for kind in KINDS})
 
 
 def samples_table(arms: Sequence[ArmSamples]) -> str:

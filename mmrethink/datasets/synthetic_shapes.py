@@ -141,6 +141,35 @@ def _detection_image(
     return np.clip(img, 0, 255).astype(np.uint8), objects
 
 
+def _image_generator(
+    seed: int, index: int, image_size: Tuple[int, int]
+) -> Tuple[np.random.Generator, int]:
+    """Image ``index``'s own generator, after its first draw: the square image's side."""
+    rng = np.random.default_rng([seed, index])
+    return rng, int(rng.integers(image_size[0], image_size[1] + 1))
+
+
+def detection_image_side(seed: int, index: int, image_size: Tuple[int, int] = (128, 224)) -> int:
+    """The side of image ``index`` of set ``seed``, without rendering it."""
+    return _image_generator(seed, index, image_size)[1]
+
+
+def render_detection_image(
+    seed: int,
+    index: int,
+    image_size: Tuple[int, int] = (128, 224),
+    max_objects: int = 5,
+) -> Tuple[np.ndarray, List[Dict]]:
+    """Image ``index`` of the detection set ``seed``: a function of ``(seed, index)`` only.
+
+    Each image draws from its own generator, so any image can be rendered alone, in any
+    order, by any process, and is the same every time (the files of
+    :func:`make_detection_set` and the :class:`SyntheticShapesStream` agree).
+    """
+    rng, side = _image_generator(seed, index, image_size)
+    return _detection_image(rng, side, max_objects)
+
+
 def make_detection_set(
     root: str,
     num_images: int,
@@ -149,14 +178,14 @@ def make_detection_set(
     image_size: Tuple[int, int] = (128, 224),
     max_objects: int = 5,
 ) -> str:
-    """Write ``root/<split>/*.png`` and ``root/annotations/instances_<split>.json``."""
-    rng = np.random.default_rng(seed)
+    """Write images 0..N-1 of set ``seed`` as ``root/<split>/*.png`` and
+    ``root/annotations/instances_<split>.json`` (image ``i`` has id ``i + 1``)."""
     os.makedirs(osp.join(root, split), exist_ok=True)
     os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
     images, annotations = [], []
-    for image_id in range(1, num_images + 1):
-        size = int(rng.integers(image_size[0], image_size[1] + 1))
-        img, objects = _detection_image(rng, size, max_objects)
+    for index in range(num_images):
+        img, objects = render_detection_image(seed, index, image_size, max_objects)
+        image_id, size = index + 1, img.shape[0]
         file_name = f'{image_id:06d}.png'
         cv2.imwrite(osp.join(root, split, file_name), img)
         images.append(dict(id=image_id, file_name=file_name, height=size, width=size))

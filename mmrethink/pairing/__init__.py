@@ -1,6 +1,6 @@
 """The paired experiment on any COCO-format dataset: "do I need ImageNet pre-training?".
 
-``tools/pair_experiment.py`` is its command line; the CPU demo is one of its users.
+``tools/pair_experiment.py`` is its command line.
 """
 
 from .configs import PairedConfigs, write_pair
