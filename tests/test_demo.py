@@ -214,3 +214,19 @@ def test_rise_before_drops_flags_a_plateau_made_by_the_lr_drop():
         in findings(runs)[1]
     )
     assert rise_before_drops(_run('s', [0.1, 0.2], iters=(480, 540))) is None
+
+
+def test_demo_stage_stops_naming_the_failed_arms_log(tmp_path):
+    from demo import run_stage
+
+    clock = DemoClock(dict(plentiful=10))
+    clock.begin('plentiful')
+    broken = _job(tmp_path, 'scratch_plentiful', 'import sys; sys.exit(1)')
+    other = _job(tmp_path, 'pretrained_plentiful', 'import time; time.sleep(120)')
+    start = time.time()
+    with pytest.raises(SystemExit) as stop:
+        run_stage(clock, [broken, other], threads=1)
+    assert str(stop.value) == (
+        f'demo stopped: scratch_plentiful failed (exit 1); see its log: {broken.log}'
+    )
+    assert time.time() - start < 30
