@@ -50,8 +50,8 @@ TRAIN_SEED, VAL_SEED = 0, 1  # two sets of the generator: training never sees a 
 SCALES = dict(
     # scarce: 64 images, 3% of the 2160 the plentiful arms see, as the paper's 3.5k
     # images are 3% of COCO's 118k (Sec. 5, where scratch fell short: 9.3 vs 16.0 AP).
-    full=dict(val=60, cls_train=2000, cls_val=400, pretrain_iters=600, warmup=30, scarce=64),
-    smoke=dict(val=8, cls_train=64, cls_val=32, pretrain_iters=8, warmup=2, scarce=8),
+    full=dict(val=60, cls_train=2000, cls_val=400, scarce=64),
+    smoke=dict(val=8, cls_train=64, cls_val=32, scarce=8),
 )
 # Smoke: a 12-iteration 1x (drops at 2/3 and 8/9), evaluated twice; 12 iterations score
 # nothing above 0.05, so every detection is kept.
@@ -60,6 +60,14 @@ SMOKE_SCHEDULE = (
     f'train_cfg = dict(max_iters={SMOKE_ITERS}, val_interval=6)\n'
     'param_scheduler = dict(milestones=[8, 11], warmup_iters=2)\n'
 )
+SMOKE_PRETRAIN_ITERS = 8
+SMOKE_PRETRAIN = [
+    f'train_cfg.max_iters={SMOKE_PRETRAIN_ITERS}',
+    f'train_cfg.val_interval={SMOKE_PRETRAIN_ITERS}',
+    'param_scheduler.milestones=[5,7]',
+    'param_scheduler.warmup_iters=2',
+    f'default_hooks.checkpoint.interval={SMOKE_PRETRAIN_ITERS}',
+]
 # Seconds per stage on the 2-core machine (measured 2026-11-29), refined as stages run.
 PLANS = dict(
     full=dict(data=5, pretrain=55, plentiful=215, scarce=215, report=15),
@@ -245,15 +253,23 @@ def main() -> None:
     cls_root = osp.join(data, 'shapes_cls')
     make_classification_set(osp.join(cls_root, 'train'), sizes['cls_train'], seed=2)
     make_classification_set(osp.join(cls_root, 'val'), sizes['cls_val'], seed=3)
-    # The arms' length and batch, as their config sets them.
+    # Lengths and batches as the configs set them (the smoke run shortens them).
     base = Config.fromfile(osp.join(CONFIGS, DETECTOR.format(arm='scratch')))
     max_iters, batch = base.train_cfg.max_iters, base.train_dataloader.batch_size
+    classifier = Config.fromfile(osp.join(CONFIGS, CLASSIFIER))
+    iters, cls_batch = classifier.train_cfg.max_iters, classifier.train_dataloader.batch_size
+    pretrain_options = [
+        f'train_dataloader.dataset.data_root={cls_root}/train',
+        f'val_dataloader.dataset.data_root={cls_root}/val',
+        f'test_dataloader.dataset.data_root={cls_root}/val',
+        f'randomness.seed={TRAIN_SEED}',
+    ]
     if args.smoke:
-        max_iters = SMOKE_ITERS
+        max_iters, iters = SMOKE_ITERS, SMOKE_PRETRAIN_ITERS
+        pretrain_options += SMOKE_PRETRAIN
     plentiful = max_iters * batch  # every image the plentiful arms see is new
     clock.end()
 
-    iters = sizes['pretrain_iters']
     clock.begin('pretrain')
     say(
         f'[2/5] pre-training the backbone on the classification set ({iters} iterations, '
@@ -261,18 +277,7 @@ def main() -> None:
     )
     pretrain_dir = osp.join(out, 'work_dirs', 'pretrain')
     pretrain = train_job('pre-train', osp.join(CONFIGS, CLASSIFIER), pretrain_dir, logs, iters)
-    pretrain.cmd += [
-        '--cfg-options',
-        f'train_dataloader.dataset.data_root={cls_root}/train',
-        f'val_dataloader.dataset.data_root={cls_root}/val',
-        f'test_dataloader.dataset.data_root={cls_root}/val',
-        f'train_cfg.max_iters={iters}',
-        f'train_cfg.val_interval={iters}',
-        f'param_scheduler.milestones=[{iters * 2 // 3},{iters * 8 // 9}]',
-        f'param_scheduler.warmup_iters={sizes["warmup"]}',
-        f'default_hooks.checkpoint.interval={iters}',
-        f'randomness.seed={TRAIN_SEED}',
-    ]
+    pretrain.cmd += ['--cfg-options', *pretrain_options]
     run_stage(clock, [pretrain], cores())
     backbone = osp.join(pretrain_dir, f'iter_{iters}.pth')
 
@@ -306,9 +311,7 @@ def main() -> None:
     flat = [run for pair in PAIRS for run in runs[pair].values()]
     written = plot_findings(runs, osp.join(out, 'curves'))
     written += plot_curves(flat, osp.join(out, 'curves_images'), x='images')
-    pre_images = (
-        iters * Config.fromfile(osp.join(pretrain_dir, CLASSIFIER)).train_dataloader.batch_size
-    )
+    pre_images = iters * cls_batch
     pre_training = dict(images=pre_images, instances=pre_images, pixels=pre_images * 64 * 64)
     arms = [measured_samples(run, pre_training) for run in flat]
     written += plot_samples(arms, osp.join(out, 'samples'))
@@ -316,7 +319,7 @@ def main() -> None:
         f'Scale: {max_iters} iterations at batch {batch} per arm (LR drops dashed in the '
         f'figure); plentiful pair: {plentiful} training images, each seen once; scarce pair: '
         f'the first {sizes["scarce"]} of them; {sizes["val"]} validation images from another '
-        f'seed; pre-training: {iters} iterations at batch {pre_images // iters} on '
+        f'seed; pre-training: {iters} iterations at batch {cls_batch} on '
         f'{sizes["cls_train"]} classification images.'
     )
     tables = dict(results=results_table(flat), samples=samples_table(arms))

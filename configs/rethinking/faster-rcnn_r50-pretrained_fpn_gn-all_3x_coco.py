@@ -1,20 +1,10 @@
 _base_ = [
-    '../_base_/models/faster-rcnn_r50_fpn_gn-all.py',
+    '../_base_/models/faster-rcnn_r50_fpn_gn-all_pretrained.py',
     '../_base_/datasets/coco_detection.py',
     '../_base_/schedules/rethinking_3x.py',
     '../_base_/default_runtime.py',
 ]
 
-# Pretrained arm: fine-tuned from the GN ImageNet model; the stem and res2 frozen
-# as in Detectron/Detectron2 fine-tuning (FREEZE_AT 2; configs/rethinking/README.md).
-model = dict(
-    backbone=dict(
-        frozen_stages=1,
-        init_cfg=dict(
-            _delete_=True,  # the base, the scratch arm, has init_cfg=None
-            type='Pretrained',
-            checkpoint='open-mmlab://detectron/resnet50_gn',
-        ),
-    )
-)
+# Pretrained arm: the model base loads the GN ImageNet model and freezes the stem and
+# res2 as Detectron did.
 default_hooks = dict(arm_guard=dict(arm='pretrained'))

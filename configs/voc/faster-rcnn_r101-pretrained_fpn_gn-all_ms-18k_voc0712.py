@@ -1,5 +1,5 @@
 _base_ = [
-    '../_base_/models/faster-rcnn_r50_fpn_gn-all.py',
+    '../_base_/models/faster-rcnn_r50_fpn_gn-all_pretrained.py',
     '../_base_/datasets/voc0712.py',
     '../_base_/schedules/rethinking_1x.py',
     '../_base_/default_runtime.py',
@@ -9,18 +9,10 @@ _base_ = [
 # 2/3 and 8/9 of the run (our choice, as for scratch): 12k and 16k.
 train_cfg = dict(max_iters=18000, val_interval=2000)
 param_scheduler = dict(milestones=[12000, 16000])
-# Pretrained arm: fine-tuned from the GN ImageNet model; the stem and res2 frozen
-# as in Detectron/Detectron2 fine-tuning (FREEZE_AT 2; configs/rethinking/README.md).
+# Pretrained arm: the model base loads the GN ImageNet model and freezes the stem and
+# res2 as Detectron did; R101 here.
 model = dict(
-    backbone=dict(
-        depth=101,
-        frozen_stages=1,
-        init_cfg=dict(
-            _delete_=True,  # the base, the scratch arm, has init_cfg=None
-            type='Pretrained',
-            checkpoint='open-mmlab://detectron/resnet101_gn',
-        ),
-    ),
+    backbone=dict(depth=101, init_cfg=dict(checkpoint='open-mmlab://detectron/resnet101_gn')),
     roi_head=dict(bbox_head=dict(num_classes=20)),
 )
 default_hooks = dict(arm_guard=dict(arm='pretrained'), checkpoint=dict(interval=2000))
