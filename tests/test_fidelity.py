@@ -114,13 +114,21 @@ def test_guard_accepts_a_torchvision_bn_checkpoint_and_refuses_another_depth(tmp
     model = build(cfg.model)
     r50 = _torchvision_layout_file(str(tmp_path / 'resnet50.pth'), 50)
     init_cfg = dict(cfg.model.backbone.init_cfg, checkpoint=r50)
-    assert ArmGuardHook.loaded_fraction(model, init_cfg) == (1.0, [])
+    assert ArmGuardHook.checkpoint_coverage(model.backbone, init_cfg) == (1.0, [], [])
     cfg.model.backbone.init_cfg.checkpoint = r50
-    runner = type('Runner', (), dict(cfg=cfg, model=model))
+    runner = type('Runner', (), dict(cfg=cfg, model=model, iter=0))
     ArmGuardHook('pretrained').before_train(runner)
     cfg.model.backbone.depth = 101  # the R101 arm given the R50 file
     runner.model = build(cfg.model)
     with pytest.raises(ArmMisconfigured, match='provides only'):
+        ArmGuardHook('pretrained').before_train(runner)
+    # The R50 arm given the R101 file: every R50 key is there, 17 more blocks too.
+    cfg.model.backbone.depth = 50
+    runner.model = model
+    cfg.model.backbone.init_cfg.checkpoint = _torchvision_layout_file(
+        str(tmp_path / 'resnet101.pth'), 101
+    )
+    with pytest.raises(ArmMisconfigured, match='is of ResNet-101, the backbone is ResNet-50'):
         ArmGuardHook('pretrained').before_train(runner)
 
 

@@ -1,5 +1,6 @@
 """Issue: "do I need ImageNet pre-training?" on any COCO-format dataset, as one command."""
 
+import glob
 import json
 import os.path as osp
 import re
@@ -178,7 +179,8 @@ def test_summary_says_whether_and_when_scratch_caught_up():
 
 
 @pytest.mark.slow
-def test_run_trains_both_arms_and_writes_the_report(shapes, tmp_path):
+@pytest.mark.parametrize('gpus', [1, 2])  # 2: both arms through tools/dist_train.sh
+def test_run_trains_both_arms_and_writes_the_report(gpus, shapes, tmp_path):
     from mmdet.registry import MODELS
     from mmengine.registry import DefaultScope
 
@@ -208,7 +210,7 @@ def test_run_trains_both_arms_and_writes_the_report(shapes, tmp_path):
             '--out',
             out,
             '--gpus',
-            '1',
+            str(gpus),
             '--batch-per-gpu',
             '2',
             '--base',
@@ -236,4 +238,10 @@ def test_run_trains_both_arms_and_writes_the_report(shapes, tmp_path):
         assert osp.isfile(osp.join(report, name)), name
     summary = open(osp.join(report, 'summary.md')).read()
     assert '- scratch: box AP' in summary and 'scratch reached' in summary
-    assert osp.isfile(osp.join(out, 'work_dirs', 'pretrained', 'convergence.jsonl'))
+    for arm in ('scratch', 'pretrained'):
+        [config] = glob.glob(osp.join(out, 'configs', f'*-{arm}_*.py'))
+        max_iters = load_config(config).train_cfg.max_iters
+        with open(osp.join(out, 'work_dirs', arm, 'convergence.jsonl')) as f:
+            last = [json.loads(line) for line in f][-1]
+        assert last['iter'] == max_iters
+        assert last['images'] == max_iters * gpus * 2  # every process's batches counted

@@ -5,8 +5,8 @@
 Builds each config's Runner (model, real data pipeline, optimizer, every hook), then
 runs warm-up iterations and N timed ones through the train loop's own ``run_iter``,
 alternating configs iteration by iteration so a noisy machine slows all alike. Prints
-median s/iter, images/s, the data-loading share and peak memory (CUDA max allocated on
-a GPU; on CPU the peak RSS of a separate process per config), and with two or more
+median s/iter, images/s, the data-loading share, the dataset read and peak memory (of a
+separate process per config: CUDA max allocated on a GPU, peak RSS on CPU), and with two or more
 configs the ratio to the first (median of per-round ratios). ``--json`` writes it all.
 
 ``--shrink`` (CPU machines): the same detector family at toy width and 256-px images.
@@ -35,9 +35,9 @@ from mmrethink.datasets import DETECTION_SHAPES, make_detection_set
 from mmrethink.utils.fast_path import enable_fast_path
 from mmrethink.utils.launch import sync_bn_fallback
 from mmrethink.utils.runner_stepping import start_training
-from mmrethink.utils.shrink import shrink_model
+from mmrethink.utils.shrink import shrink_images, shrink_model
 
-SHRUNK_SCALE = (256, 256)
+SHRUNK_SHORT_SIDE = 256
 
 
 def load(config: str) -> Config:
@@ -52,7 +52,11 @@ def display_name(config: str) -> str:
 
 
 def prepare(config: str, args: argparse.Namespace, data_root: str, work_dir: str) -> Config:
-    """``config`` made timeable: the given data, no evaluation, no checkpoints, quiet."""
+    """``config`` made timeable: the given data, no evaluation, no checkpoints, quiet.
+
+    With ``--data-root`` the config's own dataset (annotation file, classes, pipeline)
+    is read from that root; without it, from the generated shapes set.
+    """
     cfg = load(config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -61,9 +65,12 @@ def prepare(config: str, args: argparse.Namespace, data_root: str, work_dir: str
         enable_fast_path(cfg)
     if args.shrink:
         cfg.model = shrink_model(cfg.model)
+        shrink_images(cfg, SHRUNK_SHORT_SIDE)
     loader = cfg.train_dataloader
     loader.update(num_workers=args.workers, persistent_workers=args.workers > 0)
-    if data_root:  # the generated set, keeping the config's own pipeline
+    if args.data_root:
+        loader.dataset.data_root = data_root
+    else:  # the generated set, keeping the config's own pipeline
         loader.dataset.update(
             data_root=data_root,
             ann_file='annotations/instances_train.json',
@@ -75,10 +82,6 @@ def prepare(config: str, args: argparse.Namespace, data_root: str, work_dir: str
             head.num_classes = len(DETECTION_SHAPES)
         if cfg.model.roi_head.get('mask_head'):
             cfg.model.roi_head.mask_head.num_classes = len(DETECTION_SHAPES)
-    for step in loader.dataset.pipeline if args.shrink else []:
-        if step['type'] in ('Resize', 'RandomResize', 'RandomChoiceResize'):
-            step.clear()
-            step.update(type='Resize', scale=SHRUNK_SCALE, keep_ratio=True)
     for key in (
         'val_dataloader',
         'val_cfg',
@@ -109,6 +112,12 @@ class Bench:
         self.runner = Runner.from_cfg(cfg)
         self.loop = start_training(self.runner)
         self.batches = iter(self.loop.dataloader)
+        dataset = self.loop.dataloader.dataset
+        self.dataset = dict(
+            ann_file=getattr(dataset, 'ann_file', None),
+            images=len(dataset),
+            classes=len(dataset.metainfo['classes']),
+        )
         self.times: List[float] = []
         self.data_times: List[float] = []
         self.images = 0
@@ -136,30 +145,38 @@ class Bench:
         return end - start
 
 
-def peak_cpu_rss_mb(config: str, args: argparse.Namespace) -> float:
-    """Peak RSS of a separate process running this config alone (CPU memory is per process)."""
-    cmd = (
-        [
-            sys.executable,
-            __file__,
-            config,
-            '--iters',
-            str(max(3, args.iters // 5)),
-            '--warmup',
-            '1',
-            '--single',
-            '--synthetic',
-            str(args.synthetic),
-            '--workers',
-            str(args.workers),
-        ]
-        + (['--shrink'] if args.shrink else [])
-        + (['--fast'] if args.fast else [])
-    )
+def peak_memory_mb(config: str, args: argparse.Namespace, dataset: Dict) -> float:
+    """Peak memory of a separate process training this config alone: CUDA's
+    ``max_memory_allocated`` on a GPU, the peak RSS on CPU. In one process the configs'
+    models and optimizer states would all count towards every row's peak."""
+    cmd = [
+        sys.executable,
+        __file__,
+        config,
+        '--iters',
+        str(max(3, args.iters // 5)),
+        '--warmup',
+        '1',
+        '--single',
+        '--synthetic',
+        str(args.synthetic),
+        '--workers',
+        str(args.workers),
+    ]
+    cmd += ['--data-root', args.data_root] if args.data_root else []
+    cmd += ['--shrink'] if args.shrink else []
+    cmd += ['--fast'] if args.fast else []
     if args.cfg_options:
         cmd += ['--cfg-options'] + [f'{k}={v}' for k, v in args.cfg_options.items()]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])['peak_rss_mb']
+    single = json.loads(out.strip().splitlines()[-1])
+
+    def same_set(read: Dict) -> tuple:  # the generated set lies in each process's tmp dir
+        return osp.basename(read['ann_file'] or ''), read['images'], read['classes']
+
+    if same_set(single['dataset']) != same_set(dataset):
+        raise RuntimeError(f'the memory run of {config} read {single["dataset"]}, not {dataset}')
+    return single['peak_mem_mb']
 
 
 def main() -> None:
@@ -196,13 +213,14 @@ def main() -> None:
         ]
         rounds = []
         for i in range(args.warmup + args.iters):
-            if torch.cuda.is_available():
-                torch.cuda.reset_peak_memory_stats()
             rounds.append([b.step(record=i >= args.warmup) for b in benches])
         rounds = rounds[args.warmup :]
     if args.single:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(dict(peak_rss_mb=peak)))
+        if torch.cuda.is_available():
+            peak = torch.cuda.max_memory_allocated() / 2**20
+        else:
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(dict(peak_mem_mb=peak, dataset=benches[0].dataset)))
         return
     report = summarize(benches, rounds, args)
     print_table(report)
@@ -223,14 +241,12 @@ def summarize(benches: List[Bench], rounds: List[List[float]], args: argparse.Na
         median = statistics.median(bench.times)
         row = dict(
             config=bench.name,
+            dataset=bench.dataset,
             s_per_iter=median,
             images_per_s=bench.images / sum(bench.times),
             data_share=sum(bench.data_times) / sum(bench.times),
         )
-        if torch.cuda.is_available():
-            row['peak_mem_mb'] = torch.cuda.max_memory_allocated() / 2**20
-        else:
-            row['peak_mem_mb'] = peak_cpu_rss_mb(args.configs[i], args)
+        row['peak_mem_mb'] = peak_memory_mb(args.configs[i], args, bench.dataset)
         if i:
             row['ratio_to_first'] = statistics.median(r[i] / r[0] for r in rounds)
         rows.append(row)
@@ -245,11 +261,17 @@ def summarize(benches: List[Bench], rounds: List[List[float]], args: argparse.Na
 
 
 def print_table(report: Dict) -> None:
-    """The figures as a Markdown table."""
+    """The figures as a Markdown table, after the dataset each config read."""
     print(
         f'device: {report["device"]}; {report["iters"]} timed iterations after '
         f'{report["warmup"]} warm-up{"; shrunk models" if report["shrink"] else ""}'
     )
+    for row in report['rows']:
+        data = row['dataset']
+        print(
+            f'{row["config"]}: {data["images"]} images, {data["classes"]} classes, '
+            f'{data["ann_file"]}'
+        )
     print('| config | s/iter (median) | images/s | data share | peak mem (MB) | ratio |')
     print('|---|---|---|---|---|---|')
     for row in report['rows']:

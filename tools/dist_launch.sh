@@ -11,16 +11,16 @@ NPROC=$2
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-PYTHON=${PYTHON:-python}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/tools/find_python.sh"
 if [ -z "${PORT:-}" ]; then
   if [ "$NNODES" -gt 1 ]; then
     echo "$0: set PORT (the same on every node) for a multi-node run" >&2
     exit 2
   fi
-  PORT=$($PYTHON -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])')
+  PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])')
 fi
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" exec $PYTHON -m torch.distributed.run \
+PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" exec "$PYTHON" -m torch.distributed.run \
   --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
   --nproc_per_node="$NPROC" --master_port="$PORT" \
   "$ROOT/tools/$SCRIPT" "${@:3}" --launcher pytorch

@@ -3,6 +3,8 @@
 # with --launcher slurm (as MMDetection's slurm scripts):
 #   tools/slurm_launch.sh SCRIPT PARTITION JOB_NAME [SCRIPT arguments]
 # GPUS (8), GPUS_PER_NODE (8), CPUS_PER_TASK (5) and SRUN_ARGS come from the environment.
+# GRES (default gpu:$GPUS_PER_NODE) is the resources each node is asked for; GRES= (empty)
+# asks for none, for nodes without GPUs, where the tasks train on CPU with gloo.
 set -euo pipefail
 SCRIPT=$1
 PARTITION=$2
@@ -10,10 +12,12 @@ JOB_NAME=$3
 GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
+GRES=${GRES-gpu:$GPUS_PER_NODE}
 SRUN_ARGS=${SRUN_ARGS:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/tools/find_python.sh"
 PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" exec srun -p "$PARTITION" \
-  --job-name="$JOB_NAME" --gres=gpu:"$GPUS_PER_NODE" --ntasks="$GPUS" \
+  --job-name="$JOB_NAME" ${GRES:+--gres="$GRES"} --ntasks="$GPUS" \
   --ntasks-per-node="$GPUS_PER_NODE" --cpus-per-task="$CPUS_PER_TASK" \
   --kill-on-bad-exit=1 $SRUN_ARGS \
-  python -u "$ROOT/tools/$SCRIPT" "${@:4}" --launcher=slurm
+  "$PYTHON" -u "$ROOT/tools/$SCRIPT" "${@:4}" --launcher=slurm

@@ -11,7 +11,7 @@ from mmengine.config import Config
 
 import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope
 from mmrethink.engine.schedules import scale_schedule_to_batch
-from mmrethink.utils.fast_path import enable_amp, enable_fast_path
+from mmrethink.utils.fast_path import amp_requested, enable_amp, enable_fast_path
 from mmrethink.utils.launch import (
     add_launch_arguments,
     build_runner,
@@ -31,7 +31,8 @@ def parse_args() -> argparse.Namespace:
         '--amp',
         action='store_true',
         default=False,
-        help='mixed precision (bf16 where the GPU supports it)',
+        help='mixed precision (bf16 where the GPU supports it); on by default where the '
+        'config sets mixed_precision.enable (the LSJ arms)',
     )
     parser.add_argument(
         '--fast',
@@ -66,7 +67,7 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg = load_config(args)
     if args.fast:
         enable_fast_path(cfg)
-    elif args.amp:
+    elif amp_requested(cfg, args.amp):
         enable_amp(cfg)
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True

@@ -5,6 +5,7 @@ from .synthetic_shapes import (
     DETECTION_SHAPES,
     make_classification_set,
     make_detection_set,
+    make_voc_set,
     render_detection_image,
     shapes_config_options,
 )
@@ -16,6 +17,7 @@ __all__ = [
     'DETECTION_SHAPES',
     'make_classification_set',
     'make_detection_set',
+    'make_voc_set',
     'render_detection_image',
     'shapes_config_options',
 ]

@@ -177,9 +177,14 @@ def make_detection_set(
     split: str,
     image_size: Tuple[int, int] = (128, 224),
     max_objects: int = 5,
+    class_names: Sequence[str] = DETECTION_SHAPES,
 ) -> str:
     """Write images 0..N-1 of set ``seed`` as ``root/<split>/*.png`` and
-    ``root/annotations/instances_<split>.json`` (image ``i`` has id ``i + 1``)."""
+    ``root/annotations/instances_<split>.json`` (image ``i`` has id ``i + 1``).
+
+    ``class_names`` lists the file's categories; the four shapes are the first four,
+    the others have no instance. With COCO's 80 names and ``split='train2017'`` a config
+    made for COCO reads the set unchanged."""
     os.makedirs(osp.join(root, split), exist_ok=True)
     os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
     images, annotations = [], []
@@ -192,12 +197,58 @@ def make_detection_set(
         for obj in objects:
             annotations.append(dict(obj, id=len(annotations) + 1, image_id=image_id))
     ann_file = osp.join(root, 'annotations', f'instances_{split}.json')
-    categories = [
-        dict(id=i + 1, name=n, supercategory='shape') for i, n in enumerate(DETECTION_SHAPES)
-    ]
+    if len(class_names) < len(DETECTION_SHAPES):
+        raise ValueError(f'class_names must name at least the {len(DETECTION_SHAPES)} shapes')
+    categories = [dict(id=i + 1, name=n, supercategory='shape') for i, n in enumerate(class_names)]
     with open(ann_file, 'w') as f:
         json.dump(dict(images=images, annotations=annotations, categories=categories), f)
     return ann_file
+
+
+VOC_OBJECT = (
+    '<object><name>{name}</name><difficult>0</difficult><bndbox><xmin>{x0}</xmin>'
+    '<ymin>{y0}</ymin><xmax>{x1}</xmax><ymax>{y1}</ymax></bndbox></object>'
+)
+
+
+def make_voc_set(
+    root: str, splits: Dict[str, Dict[str, int]], seed: int, class_names: Sequence[str]
+) -> str:
+    """Write a VOCdevkit at ``root``: ``splits`` maps a year folder (``'VOC2007'``) to
+    ``{split: number of images}``; each image is one of set ``seed`` as a JPEG with its
+    boxes in a VOC XML file, the shapes named by ``class_names`` (four VOC classes).
+    Image ids are unique across years and splits, so no split shares an image."""
+    index = 0
+    for year, counts in splits.items():
+        for sub in ('ImageSets/Main', 'Annotations', 'JPEGImages'):
+            os.makedirs(osp.join(root, year, sub), exist_ok=True)
+        for split, count in counts.items():
+            ids = []
+            for _ in range(count):
+                img, objects = render_detection_image(seed, index)
+                img_id = f'{index:06d}'
+                index += 1
+                ids.append(img_id)
+                cv2.imwrite(osp.join(root, year, 'JPEGImages', f'{img_id}.jpg'), img)
+                boxes = ''.join(
+                    VOC_OBJECT.format(
+                        name=class_names[o['category_id'] - 1],
+                        x0=int(o['bbox'][0]) + 1,
+                        y0=int(o['bbox'][1]) + 1,
+                        x1=int(o['bbox'][0] + o['bbox'][2]),
+                        y1=int(o['bbox'][1] + o['bbox'][3]),
+                    )
+                    for o in objects
+                )
+                size = img.shape[0]
+                with open(osp.join(root, year, 'Annotations', f'{img_id}.xml'), 'w') as f:
+                    f.write(
+                        f'<annotation><size><width>{size}</width><height>{size}</height>'
+                        f'<depth>3</depth></size>{boxes}</annotation>'
+                    )
+            with open(osp.join(root, year, 'ImageSets', 'Main', f'{split}.txt'), 'w') as f:
+                f.write('\n'.join(ids) + '\n')
+    return root
 
 
 def make_classification_set(

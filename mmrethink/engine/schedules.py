@@ -50,8 +50,9 @@ def total_batch_size(cfg: Config, world_size: int) -> int:
 def scale_schedule_to_batch(cfg: Config, world_size: int) -> None:
     """Rescale ``cfg`` in place from ``auto_scale_schedule.base_batch_size`` to the real batch.
 
-    Iterations, LR milestones, warm-up, checkpoint and validation intervals are
-    multiplied by base/real and the LR by real/base, so the run sees the same images
+    Iterations, LR milestones, scheduler bounds, warm-up, checkpoint and validation
+    intervals (``val_begin`` and ``dynamic_intervals`` too) are multiplied by
+    base/real and the LR by real/base, so the run sees the same images
     with the same LR per image. MMEngine's ``auto_scale_lr`` scales only the LR; it must
     be off when this is on, or the LR would be scaled twice.
     """
@@ -70,15 +71,22 @@ def scale_schedule_to_batch(cfg: Config, world_size: int) -> None:
             logger='current',
         )
         return
-    iters = base_batch / real_batch
+    ratio = base_batch / real_batch
 
     def scaled(n: int) -> int:
-        return max(1, round(n * iters))
+        # 0 stays 0 (a scheduler's begin, no warm-up); a positive length stays >= 1.
+        return max(1, round(n * ratio)) if n > 0 else n
 
-    before = cfg.train_cfg.max_iters
-    cfg.train_cfg.max_iters = scaled(before)
-    if 'val_interval' in cfg.train_cfg:
-        cfg.train_cfg.val_interval = scaled(cfg.train_cfg.val_interval)
+    train_cfg = cfg.train_cfg
+    before = train_cfg.max_iters
+    train_cfg.max_iters = scaled(before)
+    for key in ('val_interval', 'val_begin'):
+        if key in train_cfg:
+            train_cfg[key] = scaled(train_cfg[key])
+    if train_cfg.get('dynamic_intervals'):
+        train_cfg.dynamic_intervals = [
+            (scaled(start), scaled(interval)) for start, interval in train_cfg.dynamic_intervals
+        ]
     checkpoint = cfg.get('default_hooks', {}).get('checkpoint')
     if checkpoint is not None and 'interval' in checkpoint:
         checkpoint.interval = scaled(checkpoint.interval)

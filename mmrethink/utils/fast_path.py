@@ -10,6 +10,7 @@ not included: MMEngine has no switch for it and it is unmeasured here.
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 
 def enable_amp(cfg: Config) -> None:
@@ -21,6 +22,19 @@ def enable_amp(cfg: Config) -> None:
         cfg.optim_wrapper.dtype = 'bfloat16'  # fp32's range: no loss scaling needed
     else:
         cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def amp_requested(cfg: Config, flag: bool) -> bool:
+    """``--amp``, or the config's ``mixed_precision.enable`` (the LSJ arms train in mixed
+    precision as Detectron2 does) where a GPU is there to run it."""
+    if flag:
+        return True
+    if not cfg.get('mixed_precision', {}).get('enable'):
+        return False
+    if not torch.cuda.is_available():
+        print_log('mixed_precision.enable is set but there is no GPU: training in fp32.')
+        return False
+    return True
 
 
 def enable_fast_path(cfg: Config) -> None:

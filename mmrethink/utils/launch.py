@@ -10,6 +10,7 @@ wherever SyncBN cannot run.
 import argparse
 import os
 import os.path as osp
+import subprocess
 import warnings
 
 import torch
@@ -47,6 +48,17 @@ def sync_bn_fallback(cfg: Config, reason: str) -> None:
         )
 
 
+def _slurm_first_node() -> str:
+    """The job's first node, the rendezvous host (as mmengine's GPU set-up picks it)."""
+    nodes = subprocess.run(
+        ['scontrol', 'show', 'hostnames', os.environ['SLURM_NODELIST']],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return nodes[0]
+
+
 def _init_cpu_process_group(launcher: str) -> None:
     if launcher == 'slurm':
         os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
@@ -54,7 +66,7 @@ def _init_cpu_process_group(launcher: str) -> None:
         os.environ.setdefault('LOCAL_RANK', os.environ.get('SLURM_LOCALID', '0'))
         os.environ.setdefault('MASTER_PORT', '29500')
         if 'MASTER_ADDR' not in os.environ:
-            raise RuntimeError('slurm on CPU: export MASTER_ADDR (the first node).')
+            os.environ['MASTER_ADDR'] = _slurm_first_node()
     elif launcher != 'pytorch':
         raise RuntimeError(f'--launcher {launcher} needs CUDA; on CPU use pytorch or slurm.')
     dist.init_process_group(backend='gloo', init_method='env://')

@@ -8,13 +8,21 @@ spread over threads, and a process with more threads than its share of cores slo
 everything down. Each job's thread count is
 set before torch starts (``OMP_NUM_THREADS``); when one job fails, the others are
 stopped and the error names the failed job's log.
+
+Each job runs in its own process group, and the group is stopped whenever
+:func:`run_jobs` returns early: a failed job, Ctrl-C, or a SIGTERM to this process
+(what ``kill``, a job scheduler or a CI timeout sends) also stop every job's own
+children, such as data loader workers.
 """
 
 import os
+import signal
 import subprocess
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, Iterator, List, Sequence
 
 from mmrethink.analysis.runs import ScalarsReader
 
@@ -35,14 +43,48 @@ class Job:
 
 
 def cores() -> int:
-    """CPU cores this process may run on."""
-    return len(os.sched_getaffinity(0))
+    """CPU cores this process may run on (all cores where the OS cannot say, as macOS)."""
+    if hasattr(os, 'sched_getaffinity'):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def thread_env(threads: int) -> Dict[str, str]:
     """The environment of a child process limited to ``threads`` threads."""
     value = str(max(1, threads))
     return dict(os.environ, OMP_NUM_THREADS=value, MKL_NUM_THREADS=value)
+
+
+@contextmanager
+def sigterm_as_exit() -> Iterator[None]:
+    """Turn a SIGTERM into ``SystemExit`` while inside, so ``finally`` blocks run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def leave(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def stop_group(proc: subprocess.Popen, timeout_s: float = 10) -> None:
+    """Stop ``proc`` and everything it started (its process group): TERM, then KILL."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # children that outlived their parent
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def run_jobs(
@@ -55,39 +97,41 @@ def run_jobs(
     write to ``on_record``; return when all succeed.
 
     Raises:
-        JobFailed: as soon as one job exits non-zero; the others are terminated first.
+        ValueError: two jobs share a name.
+        JobFailed: as soon as one job exits non-zero; the others are stopped first.
     """
+    names = [job.name for job in jobs]
+    if len(set(names)) != len(names):
+        raise ValueError(f'run_jobs: job names must be unique, got {names}')
     readers = {job.name: ScalarsReader(job.work_dir) for job in jobs}
     procs: Dict[str, subprocess.Popen] = {}
     logs = []
-    try:
-        for job in jobs:
-            log = open(job.log, 'w')
-            logs.append(log)
-            procs[job.name] = subprocess.Popen(
-                job.cmd, stdout=log, stderr=subprocess.STDOUT, env=thread_env(threads)
-            )
-        running = list(jobs)
-        while running:
-            time.sleep(poll_s)
-            for job in list(running):
-                code = procs[job.name].poll()
-                for record in readers[job.name].new_records():
-                    on_record(job, record)
-                if code is None:
-                    continue
-                if code != 0:
-                    raise JobFailed(f'{job.name} failed (exit {code}); see its log: {job.log}')
-                running.remove(job)
-    finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for log in logs:
-            log.close()
+    with sigterm_as_exit():
+        try:
+            for job in jobs:
+                log = open(job.log, 'w')
+                logs.append(log)
+                procs[job.name] = subprocess.Popen(
+                    job.cmd,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=thread_env(threads),
+                    start_new_session=True,  # its own process group, stopped as one
+                )
+            running = list(jobs)
+            while running:
+                time.sleep(poll_s)
+                for job in list(running):
+                    code = procs[job.name].poll()
+                    for record in readers[job.name].new_records():
+                        on_record(job, record)
+                    if code is None:
+                        continue
+                    if code != 0:
+                        raise JobFailed(f'{job.name} failed (exit {code}); see its log: {job.log}')
+                    running.remove(job)
+        finally:
+            for proc in procs.values():
+                stop_group(proc)
+            for log in logs:
+                log.close()

@@ -1,9 +1,17 @@
 """A toy-width copy of a detector config, for CPU machines (tests and benchmarks)."""
 
 import copy
-from typing import Dict
+from typing import Any, Dict
+
+from mmengine.config import Config
 
 from .configs import typed_dicts
+
+# Transforms whose sizes set the image size, and their size keys.
+SIZED_TRANSFORMS = ('Resize', 'RandomResize', 'RandomChoiceResize', 'RandomCrop')
+SIZE_KEYS = ('scale', 'scales', 'crop_size')
+# The short side of the paper's images (Resize to 1333 x 800).
+PAPER_SHORT_SIDE = 800
 
 
 def shrink_model(model: Dict) -> Dict:
@@ -33,3 +41,24 @@ def shrink_model(model: Dict) -> Dict:
     for stage in stages:
         stage.sampler.num = 32
     return model
+
+
+def _scaled(value: Any, factor: float) -> Any:
+    if isinstance(value, (list, tuple)):
+        return type(value)(_scaled(v, factor) for v in value)
+    return max(1, round(value * factor)) if isinstance(value, int) else value
+
+
+def shrink_images(cfg: Config, short_side: int) -> None:
+    """Scale every image size of ``cfg`` in place (resizes, crops, fixed-size padding)
+    by ``short_side / 800``, keeping each transform and its ranges: a multi-scale
+    pipeline stays multi-scale, a crop stays a crop, at toy size."""
+    factor = short_side / PAPER_SHORT_SIDE
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        for step in typed_dicts(cfg.get(split) or {}, *SIZED_TRANSFORMS):
+            for key in SIZE_KEYS:
+                if key in step:
+                    step[key] = _scaled(step[key], factor)
+    for augment in cfg.model.get('data_preprocessor', {}).get('batch_augments') or []:
+        if 'size' in augment:
+            augment['size'] = _scaled(augment['size'], factor)

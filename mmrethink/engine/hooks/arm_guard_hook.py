@@ -1,12 +1,15 @@
 """Refuse runs that would silently break the scratch-versus-pretrained comparison."""
 
 import os.path as osp
-from typing import TYPE_CHECKING, Dict, List, Tuple
+import re
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple
 
 import torch.nn as nn
+from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.runner import CheckpointLoader
+from mmengine.model import is_model_wrapper
+from mmengine.runner import CheckpointLoader, find_latest_checkpoint
 
 from mmrethink.registry import HOOKS
 from mmrethink.utils.configs import backbone_checkpoint, is_checkpoint_init, walk
@@ -23,6 +26,14 @@ STEM = ('conv1', 'norm1', 'bn1', 'gn1', 'stem')
 # The state a checkpoint must provide: learned tensors and BN running statistics, not
 # counters such as num_batches_tracked (absent from torchvision's ImageNet files).
 STATISTICS = ('running_mean', 'running_var')
+# Blocks per stage of mmdet's ResNet depths, to name the network a checkpoint is of.
+RESNET_DEPTHS = {
+    (False, (2, 2, 2, 2)): 18,
+    (False, (3, 4, 6, 3)): 34,
+    (True, (3, 4, 6, 3)): 50,
+    (True, (3, 4, 23, 3)): 101,
+    (True, (3, 8, 36, 3)): 152,
+}
 
 
 class ArmMisconfigured(RuntimeError):
@@ -52,6 +63,35 @@ def frozen_stage_prefixes(frozen_stages: int) -> Tuple[str, ...]:
     )
 
 
+def unwrapped(model: nn.Module) -> nn.Module:
+    """The detector inside a DDP (or other mmengine) wrapper; the model itself otherwise."""
+    return model.module if is_model_wrapper(model) else model
+
+
+BLOCK = re.compile(r'layer(\d+)\.(\d+)\.')
+
+
+def network_name(keys: Iterable[str]) -> str:
+    """``'ResNet-50'`` for the state-dict keys of a ResNet-50 backbone, and so on."""
+    blocks: Dict[int, int] = {}
+    bottleneck = False
+    for key in keys:
+        match = BLOCK.match(key)
+        if match:
+            stage, block = int(match[1]), int(match[2])
+            blocks[stage] = max(blocks.get(stage, 0), block + 1)
+            bottleneck |= '.conv3.' in key
+    counts = tuple(blocks[s] for s in sorted(blocks))
+    depth = RESNET_DEPTHS.get((bottleneck, counts))
+    return f'ResNet-{depth}' if depth else f'a network with {counts} blocks per stage'
+
+
+def blocks_beyond(keys: Iterable[str], model_keys: Iterable[str]) -> List[str]:
+    """The keys of residual blocks the model does not have (a deeper network's)."""
+    model_blocks = {m[0] for m in map(BLOCK.match, model_keys) if m}
+    return [k for k in keys if BLOCK.match(k) and BLOCK.match(k)[0] not in model_blocks]
+
+
 def checkpoint_state(model: nn.Module) -> Dict[str, Tuple[int, ...]]:
     """Shapes of what a backbone checkpoint must provide: parameters, running stats."""
     state = {n: tuple(p.shape) for n, p in model.named_parameters()}
@@ -70,7 +110,10 @@ class ArmGuardHook(Hook):
     checkpoint that exists and covers at least ``min_loaded_fraction`` of the
     backbone's parameters and running statistics with matching shapes; a checkpoint
     for another architecture would otherwise leave the backbone at random init with
-    only a warning in the log.
+    only a warning in the log, and one of a deeper network would be silently truncated.
+    Resuming: only from a checkpoint of the same arm (each checkpoint carries its arm in
+    ``meta['arm']``), checked before anything is loaded. The model is checked inside its
+    DDP wrapper as in one process.
 
     Args:
         arm: ``'scratch'`` or ``'pretrained'``.
@@ -93,32 +136,61 @@ class ArmGuardHook(Hook):
             errors += self._loaded_weights(cfg)
         else:
             errors += self._checkpoint_missing(cfg.model)
+        resumed = self._checkpoint_to_resume(runner)
+        if resumed is not None:
+            errors += self._other_arm(resumed, runner.experiment_name)
         if errors:
             raise ArmMisconfigured(f'{self.arm} arm refused to start:\n- ' + '\n- '.join(errors))
 
     def before_train(self, runner: 'Runner') -> None:
-        """Refuse a pretrained arm whose checkpoint does not fit its backbone."""
+        """Refuse a pretrained arm whose checkpoint does not fit its backbone.
+
+        Runs after the Runner loaded or resumed: at iteration 0 nothing was resumed (a
+        fresh work dir given ``--resume``, as requeue scripts start every attempt), so
+        the backbone's weights are the ImageNet checkpoint's and are checked.
+        """
         init_cfg = backbone_checkpoint(runner.cfg.model)
-        if self.arm != 'pretrained' or runner.cfg.get('resume') or init_cfg is None:
+        if self.arm != 'pretrained' or runner.iter > 0 or init_cfg is None:
             return
-        fraction, missing = self.loaded_fraction(runner.model, init_cfg)
+        backbone = unwrapped(runner.model).backbone
+        fraction, missing, extra = self.checkpoint_coverage(backbone, init_cfg)
         print_log(
             f'ArmGuardHook: the checkpoint provided {fraction:.1%} of the backbone '
             'parameters and running statistics.',
             logger='current',
         )
+        source = init_cfg['checkpoint']
+        if extra:
+            model_keys = backbone.state_dict().keys()
+            raise ArmMisconfigured(
+                f'pretrained arm refused to start: {source} is of '
+                f'{network_name(extra + list(model_keys))}, the backbone is '
+                f'{network_name(model_keys)}: it carries {len(extra)} tensors of blocks the '
+                f'model does not have (e.g. {extra[:3]}), which would be dropped. Point '
+                'model.backbone.init_cfg.checkpoint at a checkpoint of this depth, or '
+                "set model.backbone.depth to the checkpoint's."
+            )
         if fraction < self.min_loaded_fraction:
             raise ArmMisconfigured(
-                f'pretrained arm refused to start: {init_cfg["checkpoint"]} provides '
+                f'pretrained arm refused to start: {source} provides '
                 f'only {fraction:.1%} of the backbone tensors (needs '
                 f'{self.min_loaded_fraction:.0%}); missing e.g. {missing[:5]}. Point '
                 'model.backbone.init_cfg.checkpoint at a checkpoint of this backbone, '
                 'or fix model.backbone.init_cfg.prefix.'
             )
 
+    def before_save_checkpoint(self, runner: 'Runner', checkpoint: dict) -> None:
+        """Record the arm in the checkpoint, so a resume can tell which arm wrote it."""
+        checkpoint.setdefault('meta', {})['arm'] = self.arm
+
     @staticmethod
-    def loaded_fraction(model: nn.Module, init_cfg: dict) -> Tuple[float, List[str]]:
-        """Share of the backbone's parameters and running stats the checkpoint has."""
+    def checkpoint_coverage(
+        backbone: nn.Module, init_cfg: dict
+    ) -> Tuple[float, List[str], List[str]]:
+        """What a backbone checkpoint provides: the share of the backbone's parameters
+        and running statistics it has with matching shapes, those it lacks, and its
+        tensors of residual blocks the model does not have (a deeper network's; an
+        ImageNet file's classifier ``fc`` is no block)."""
         checkpoint = CheckpointLoader.load_checkpoint(
             init_cfg['checkpoint'], map_location='cpu', logger='silent'
         )
@@ -127,11 +199,53 @@ class ArmGuardHook(Hook):
         if prefix:
             prefix = prefix if prefix.endswith('.') else prefix + '.'
             state = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
-        needed = checkpoint_state(getattr(model, 'module', model).backbone)
+        needed = checkpoint_state(backbone)
         missing = [
             k for k, shape in needed.items() if k not in state or tuple(state[k].shape) != shape
         ]
-        return 1 - len(missing) / max(len(needed), 1), missing
+        extra = blocks_beyond(state, backbone.state_dict())
+        return 1 - len(missing) / max(len(needed), 1), missing, extra
+
+    @staticmethod
+    def _checkpoint_to_resume(runner: 'Runner') -> Optional[str]:
+        """The checkpoint the Runner will resume from, as ``Runner.load_or_resume`` picks it."""
+        if not runner.cfg.get('resume'):
+            return None
+        return runner.cfg.get('load_from') or find_latest_checkpoint(runner.work_dir)
+
+    def _other_arm(self, path: str, experiment: str) -> List[str]:
+        """An error if the checkpoint at ``path`` was written by another arm (or says not)."""
+        if '://' not in path and not osp.isfile(path):
+            return [
+                f'--resume {path}: no such checkpoint. Pass an existing one, or --resume alone.'
+            ]
+        meta = CheckpointLoader.load_checkpoint(path, map_location='cpu', logger='silent').get(
+            'meta', {}
+        )
+        arm = meta.get('arm') or self._arm_in_config(meta.get('cfg'))
+        if arm == self.arm:
+            return []
+        written_by = (
+            f'the {arm} arm' if arm else 'a run that does not say its arm (no ArmGuardHook)'
+        )
+        return [
+            f'--resume {path}: that checkpoint was written by {written_by} '
+            f'({meta.get("experiment_name", "unknown experiment")}); this run '
+            f'({experiment}) is the {self.arm} arm. Resume from a checkpoint of this arm '
+            '(or start it without --resume in a new --work-dir).'
+        ]
+
+    @staticmethod
+    def _arm_in_config(text: Optional[str]) -> Optional[str]:
+        """The arm named in a checkpoint's dumped config (checkpoints written before
+        ``meta['arm']`` existed)."""
+        if not text:
+            return None
+        try:
+            hooks = Config.fromstring(text, '.py').get('default_hooks', {})
+        except Exception:  # a config that no longer parses says nothing about its arm
+            return None
+        return hooks.get('arm_guard', {}).get('arm')
 
     def _frozen(self, model_cfg: dict, model: nn.Module) -> List[str]:
         limit = MAX_FROZEN_STAGES[self.arm]
@@ -146,7 +260,7 @@ class ArmGuardHook(Hook):
             if path.endswith('.requires_grad') and value is False:
                 errors.append(f'{path}=False freezes parameters: set it to True.')
         allowed = frozen_stage_prefixes(limit)
-        frozen = [n for n in frozen_or_eval_layers(model) if not n.startswith(allowed)]
+        frozen = [n for n in frozen_or_eval_layers(unwrapped(model)) if not n.startswith(allowed)]
         if frozen and not errors:
             errors.append(
                 f'{len(frozen)} parameters or norm layers stay frozen in train '

@@ -1,0 +1,12 @@
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_syncbn-all_lsj_pretrained.py',
+    '../_base_/datasets/coco_instance_lsj-1024.py',
+    '../_base_/schedules/lsj_100e_coco-23657.py',
+    '../_base_/default_runtime.py',
+]
+
+# The subset and its schedule: ../_base_/schedules/lsj_100e_coco-23657.py.
+train_dataloader = dict(dataset=dict(ann_file='annotations/instances_train2017_23657_seed0.json'))
+# Pretrained arm: the model base loads torchvision's ImageNet ResNet-50
+# and freezes the stem and res2 as Detectron did.
+default_hooks = dict(arm_guard=dict(arm='pretrained'), sync_norm=dict(type='SyncNormHook'))

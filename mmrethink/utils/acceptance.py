@@ -1,0 +1,136 @@
+"""Does this machine run the pack? Each arm family trained a few iterations, timed.
+
+What ``tools/check_gpu.py`` runs: every family of :mod:`mmrethink.utils.trial` on
+generated COCO- and VOC-layout data, through the real launchers (``tools/train.py`` for
+one process, ``tools/dist_train.sh`` for N), with and without ``--fast`` on GPUs, plus
+an N-process run of each SyncBN pretrained arm (the paper's and LSJ's) in which one
+process gets no ground truth (its mask head sees no RoIs). Each run's s/iter, images/s
+and peak memory are read from the scalars mmengine logged.
+"""
+
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from typing import Dict, List, Optional, Sequence
+
+from mmrethink.analysis.runs import ScalarsReader
+
+from .trial import family_config_path, trial_config, write_trial_config
+
+TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools')
+# SyncBN in the heads: the arms where a process without RoIs matters.
+EMPTY_RANK_FAMILIES = ('mask-syncbn-pretrained', 'lsj-pretrained')
+
+
+@dataclass(frozen=True)
+class Check:
+    """One training run: a family, its process count, the fast path, the data."""
+
+    family: str
+    processes: int
+    fast: bool = False
+    empty_rank: bool = False
+
+    @property
+    def name(self) -> str:
+        """A unique, readable name (also the run's folder)."""
+        return (
+            f'{self.family}_x{self.processes}'
+            + ('_fast' if self.fast else '')
+            + ('_empty-rank' if self.empty_rank else '')
+        )
+
+
+def plan(families: Sequence[str], processes: int, on_gpu: bool) -> List[Check]:
+    """Every family on 1 and ``processes`` processes, with and without ``--fast`` on
+    GPUs (it needs CUDA), and the empty-rank run where there are 2 or more processes."""
+    counts = sorted({1, processes})
+    checks = [
+        Check(family, n, fast)
+        for family in families
+        for n in counts
+        for fast in ((False, True) if on_gpu else (False,))
+    ]
+    if processes > 1:
+        checks += [
+            Check(f, processes, empty_rank=True) for f in EMPTY_RANK_FAMILIES if f in families
+        ]
+    return checks
+
+
+def command(check: Check, config: str, work_dir: str) -> List[str]:
+    """The launcher a user would call for this check."""
+    if check.processes > 1:
+        cmd = ['bash', osp.join(TOOLS, 'dist_train.sh'), config, str(check.processes)]
+    else:
+        cmd = [sys.executable, osp.join(TOOLS, 'train.py'), config]
+    return cmd + ['--work-dir', work_dir] + (['--fast'] if check.fast else [])
+
+
+def timing(work_dir: str, batch: int, processes: int) -> Dict[str, Optional[float]]:
+    """Median s/iter after the first quarter of iterations, images/s, peak memory (MB,
+    as mmengine logs it on CUDA; None on CPU)."""
+    records = [r for r in ScalarsReader(work_dir).new_records() if 'loss' in r]
+    steady = records[len(records) // 4 :] or records
+    s_per_iter = statistics.median(r['time'] for r in steady)
+    memory = [r['memory'] for r in records if 'memory' in r]
+    return dict(
+        iterations=len(records),
+        s_per_iter=s_per_iter,
+        images_per_s=batch * processes / s_per_iter,
+        peak_mem_mb=max(memory) if memory else None,
+    )
+
+
+def run_check(
+    check: Check, data_root: str, out_dir: str, iters: int, shrink: bool, batch_size: int
+) -> Dict:
+    """Train ``check`` ``iters`` iterations (evaluating at the end); its figures, or
+    its error and log when it failed."""
+    folder = osp.join(out_dir, check.name)
+    config = family_config_path(check.family)
+    cfg = trial_config(
+        config,
+        data_root,
+        iters=iters,
+        checkpoint_interval=iters,
+        shrink=shrink,
+        batch_size=batch_size,
+        num_workers=2 if check.fast else 0,
+        short_side=128 if shrink else 800,
+        checkpoint_dir=folder,
+        empty_rank=check.empty_rank,
+    )
+    path = write_trial_config(cfg, config, osp.join(folder, 'config'))
+    work_dir = osp.join(folder, 'work')
+    log = osp.join(folder, 'train.log')
+    start = time.perf_counter()
+    with open(log, 'w') as f:
+        code = subprocess.run(
+            command(check, path, work_dir), stdout=f, stderr=subprocess.STDOUT
+        ).returncode
+    row = dict(asdict(check), name=check.name, wall_s=time.perf_counter() - start, log=log)
+    if code != 0:
+        return dict(row, ok=False, error=f'exit {code}; see {log}')
+    return dict(row, ok=True, **timing(work_dir, batch_size, check.processes))
+
+
+def table(rows: Sequence[Dict]) -> str:
+    """The rows as a Markdown table."""
+    lines = [
+        '| run | ok | s/iter (median) | images/s | peak mem (MB) | wall (s) |',
+        '|---|---|---|---|---|---|',
+    ]
+    for row in rows:
+        if row['ok']:
+            memory = f'{row["peak_mem_mb"]:.0f}' if row['peak_mem_mb'] else 'n/a (CPU)'
+            figures = f'{row["s_per_iter"]:.3f} | {row["images_per_s"]:.2f} | {memory}'
+        else:
+            figures = f'{row["error"]} | | '
+        lines.append(
+            f'| {row["name"]} | {"yes" if row["ok"] else "NO"} | {figures} | {row["wall_s"]:.0f} |'
+        )
+    return '\n'.join(lines)

@@ -1,0 +1,216 @@
+"""A few iterations of any arm on generated data, as users launch it.
+
+One leaf per arm family (model, normalization, initialization, dataset), its config
+pointed at a generated set laid out as the real one (COCO's train2017/val2017 with
+four COCO class names, a VOCdevkit with four VOC classes), so the leaf's own dataset
+types, annotation files, classes, pipelines, hooks, optimizer and schedule types run
+unchanged. What changes: the schedule's length (a few iterations), the image size and,
+with ``shrink``, the model's width; a pretrained arm gets a backbone checkpoint made
+here in the layout of the file it names (torchvision's or OpenMMLab's). The tests run
+these through ``tools/dist_train.sh`` and ``tools/slurm_train.sh``;
+``tools/check_gpu.py`` runs them at full width on GPUs.
+"""
+
+import copy
+import json
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.hub import get_config
+from mmengine.registry import DefaultScope
+
+from mmrethink.datasets import make_detection_set, make_voc_set
+from mmrethink.datasets.coco_subset import load_coco, make_subset
+
+from .configs import backbone_checkpoint, typed_dicts
+from .shrink import shrink_images, shrink_model
+
+# One leaf of each family: scratch and pretrained x GN and SyncBN x Mask and Faster
+# R-CNN (Faster R-CNN has GN arms only), train aug, X152 and Cascade, less data, VOC,
+# and today's recipe (LSJ, SyncBN, configs/modern).
+FAMILIES = {
+    'mask-gn-scratch': 'rethinking/mask-rcnn_r50-scratch_fpn_gn-all_1x_coco.py',
+    'mask-gn-pretrained': 'rethinking/mask-rcnn_r50-pretrained_fpn_gn-all_1x_coco.py',
+    'mask-syncbn-scratch': 'rethinking/mask-rcnn_r50-scratch_fpn_syncbn-all_1x_coco.py',
+    'mask-syncbn-pretrained': 'rethinking/mask-rcnn_r50-pretrained_fpn_syncbn-all_1x_coco.py',
+    'faster-gn-scratch': 'rethinking/faster-rcnn_r50-scratch_fpn_gn-all_3x_coco.py',
+    'faster-gn-pretrained': 'rethinking/faster-rcnn_r50-pretrained_fpn_gn-all_3x_coco.py',
+    'train-aug-scratch': 'rethinking/mask-rcnn_r50-scratch_fpn_gn-all_ms-9x_coco.py',
+    'cascade-x152-scratch': (
+        'rethinking/cascade-mask-rcnn_x152-32x8d-scratch_fpn_gn-all_ms-9x_coco.py'
+    ),
+    'less-data-pretrained': 'less_data/mask-rcnn_r50-pretrained_fpn_gn-all_1x_coco-10k.py',
+    'voc-pretrained': 'voc/faster-rcnn_r101-pretrained_fpn_gn-all_ms-18k_voc0712.py',
+    'lsj-scratch': 'modern/mask-rcnn_r50-scratch_fpn_syncbn-all_lsj-100e_coco.py',
+    'lsj-pretrained': 'modern/mask-rcnn_r50-pretrained_fpn_syncbn-all_lsj-100e_coco.py',
+}
+CONFIGS_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+# The shapes are the first four classes of COCO (all 80 are in the file, as in COCO's)
+# and of VOC.
+VOC_NAMES = ('aeroplane', 'bicycle', 'bird', 'boat')
+# The data roots the pack's configs read.
+COCO_ROOT, VOC_ROOT = 'data/coco/', 'data/VOCdevkit/'
+TORCHVISION_HOST = 'download.pytorch.org'
+
+
+def family_config_path(family: str) -> str:
+    """The leaf of ``family``, from a checkout or from the installed package."""
+    local = osp.join(CONFIGS_DIR, FAMILIES[family])
+    return local if osp.isfile(local) else f'mmrethink::{FAMILIES[family]}'
+
+
+def make_trial_data(root: str, num_train: int = 16, num_val: int = 8) -> str:
+    """Generated COCO and VOC sets at ``root/coco`` and ``root/VOCdevkit``."""
+    from mmdet.datasets import CocoDataset
+
+    coco, names = osp.join(root, 'coco'), CocoDataset.METAINFO['classes']
+    make_detection_set(coco, num_train, seed=0, split='train2017', class_names=names)
+    make_detection_set(coco, num_val, seed=1, split='val2017', class_names=names)
+    splits = dict(VOC2007=dict(trainval=num_train // 2), VOC2012=dict(train=num_train // 2))
+    splits['VOC2012']['val'] = num_val
+    make_voc_set(osp.join(root, 'VOCdevkit'), splits, seed=2, class_names=VOC_NAMES)
+    return root
+
+
+def _repoint(path: str, data_root: str) -> str:
+    """A path under the pack's data roots, moved under ``data_root``."""
+    for original, generated in ((COCO_ROOT, 'coco/'), (VOC_ROOT, 'VOCdevkit/')):
+        if path.startswith(original):
+            return osp.join(data_root, generated, path[len(original) :])
+    return path
+
+
+def _point_at(cfg: Config, data_root: str) -> None:
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        for dataset in typed_dicts(cfg[split], 'CocoDataset', 'VOCDataset'):
+            dataset['data_root'] = _repoint(dataset['data_root'], data_root)
+            ann_file = osp.join(dataset['data_root'], dataset['ann_file'])
+            if dataset['type'] == 'CocoDataset' and not osp.isfile(ann_file):
+                _write_subset(ann_file)
+    for split in ('val_evaluator', 'test_evaluator'):
+        evaluator = cfg.get(split)
+        if isinstance(evaluator, dict) and evaluator.get('ann_file'):
+            evaluator['ann_file'] = _repoint(evaluator['ann_file'], data_root)
+
+
+def _write_subset(ann_file: str) -> None:
+    """A less-data leaf's subset file (``..._10k_seed0.json``): a seeded half of the
+    generated training set, drawn by the same code as tools/make_coco_subset.py."""
+    full = osp.join(osp.dirname(ann_file), 'instances_train2017.json')
+    coco = load_coco(full)
+    subset = make_subset(coco, max(1, len(coco['images']) // 2), seed=0)
+    with open(ann_file, 'w') as f:
+        json.dump(subset, f)
+
+
+def _empty_odd_images(dataset: dict) -> None:
+    """Read a copy of the annotations in which every second image has no object, in
+    order and unfiltered: with 2 processes, rank 1's batches then hold no ground truth
+    (mmengine's samplers deal indices ``rank::world_size``), so its mask head gets no
+    RoIs while rank 0's does, the case SyncBN in the heads must survive."""
+    source = osp.join(dataset['data_root'], dataset['ann_file'])
+    coco = load_coco(source)
+    empty = {im['id'] for im in coco['images'][1::2]}
+    coco['annotations'] = [a for a in coco['annotations'] if a['image_id'] not in empty]
+    target = source.replace('.json', '_odd-empty.json')
+    with open(target, 'w') as f:
+        json.dump(coco, f)
+    dataset['ann_file'] = osp.relpath(target, dataset['data_root'])
+    dataset['filter_cfg'] = dict(dataset.get('filter_cfg') or {}, filter_empty_gt=False)
+
+
+def _short_schedule(cfg: Config, iters: int, checkpoint_interval: int) -> None:
+    cfg.train_cfg.update(max_iters=iters, val_interval=iters)
+    cfg.train_cfg.pop('dynamic_intervals', None)
+    schedulers = cfg.param_scheduler
+    for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+        if 'warmup_iters' in scheduler:
+            scheduler.warmup_iters = min(scheduler.warmup_iters, 2)
+        if 'milestones' in scheduler:
+            scheduler.milestones = [iters // 2, iters - 1]
+    cfg.default_hooks.checkpoint.interval = checkpoint_interval
+    cfg.default_hooks.logger.interval = 1
+
+
+def make_backbone_checkpoint(cfg: Config, path: str) -> str:
+    """A randomly initialized backbone of ``cfg`` saved in the layout of the file its
+    pretrained arm names: torchvision's (bare state dict, no ``num_batches_tracked``,
+    with the ImageNet classifier ``fc``) or OpenMMLab's (``{'state_dict': ...}``)."""
+    from mmdet.registry import MODELS
+
+    init_cfg = backbone_checkpoint(cfg.model)
+    backbone_cfg = copy.deepcopy(cfg.model.backbone)
+    backbone_cfg.pop('init_cfg', None)
+    for norm_cfg in typed_dicts(backbone_cfg, 'SyncBN', 'MMSyncBN'):
+        norm_cfg.update(type='BN')  # the same tensors; SyncBN needs a process group
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        backbone = MODELS.build(backbone_cfg)
+    state = backbone.state_dict()
+    if init_cfg and TORCHVISION_HOST in init_cfg['checkpoint']:
+        state = {k: v for k, v in state.items() if not k.endswith('num_batches_tracked')}
+        channels = state['layer4.0.conv1.weight'].shape[1] * 2  # layer4's output
+        state.update({'fc.weight': torch.zeros(1000, channels), 'fc.bias': torch.zeros(1000)})
+        torch.save(state, path)
+    else:
+        torch.save(dict(state_dict=state), path)
+    return path
+
+
+def trial_config(
+    config: str,
+    data_root: str,
+    iters: int = 6,
+    checkpoint_interval: int = 2,
+    shrink: bool = True,
+    batch_size: int = 2,
+    num_workers: int = 0,
+    short_side: int = 128,
+    checkpoint_dir: Optional[str] = None,
+    empty_rank: bool = False,
+) -> Config:
+    """``config`` on the data of :func:`make_trial_data`, ``iters`` iterations long,
+    evaluated at its end, checkpointed every ``checkpoint_interval``; with ``shrink``
+    at toy width and ``short_side``-pixel images. A pretrained arm's backbone file is
+    made in ``checkpoint_dir``. With ``empty_rank`` (COCO families), images are drawn
+    in order and every second one has no object (:func:`_empty_odd_images`)."""
+    cfg = get_config(config) if '::' in config else Config.fromfile(config)
+    _point_at(cfg, data_root)
+    if empty_rank:
+        [dataset] = typed_dicts(cfg.train_dataloader, 'CocoDataset')
+        _empty_odd_images(dataset)
+        cfg.train_dataloader.sampler.shuffle = False
+    if shrink:
+        cfg.model = shrink_model(cfg.model)
+        shrink_images(cfg, short_side)
+    _short_schedule(cfg, iters, checkpoint_interval)
+    # After a few iterations every score is below the usual 0.05: keep all detections,
+    # so the evaluation has something to match.
+    cfg.model.test_cfg.rcnn.score_thr = 0.0
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[split].update(
+            batch_size=batch_size if split == 'train_dataloader' else 1,
+            num_workers=num_workers,
+            persistent_workers=num_workers > 0,
+        )
+    init_cfg = backbone_checkpoint(cfg.model)
+    if init_cfg is not None:
+        os.makedirs(checkpoint_dir, exist_ok=True)
+        target = osp.join(checkpoint_dir, f'{osp.splitext(osp.basename(config))[0]}_backbone.pth')
+        init_cfg['checkpoint'] = make_backbone_checkpoint(cfg, target)
+    return cfg
+
+
+def write_trial_config(cfg: Config, config: str, out_dir: str) -> str:
+    """Write ``cfg`` under the leaf's own file name (what work dirs are checked by)."""
+    os.makedirs(out_dir, exist_ok=True)
+    path = osp.join(out_dir, osp.basename(config.split('::')[-1]))
+    cfg.dump(path)
+    return path
+
+
+def metric_prefix(cfg: Config) -> str:
+    """The prefix of the metrics the config's evaluator logs."""
+    return 'pascal_voc' if cfg.val_evaluator['type'] == 'VOCMetric' else 'coco'
