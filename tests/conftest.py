@@ -3,6 +3,7 @@
 import pytest
 
 from mmrethink.datasets import make_detection_set
+from mmrethink.utils.trial import make_trial_data
 
 
 @pytest.fixture(scope='session')
@@ -12,3 +13,9 @@ def shapes(tmp_path_factory) -> str:
     make_detection_set(root, 16, seed=0, split='train')
     make_detection_set(root, 8, seed=1, split='val')
     return root
+
+
+@pytest.fixture(scope='session')
+def trial_data(tmp_path_factory) -> str:
+    """Generated COCO- and VOC-layout sets for any leaf (mmrethink/utils/trial.py)."""
+    return make_trial_data(str(tmp_path_factory.mktemp('trial')))

@@ -8,8 +8,10 @@ import copy
 import json
 import os
 import os.path as osp
+import signal
 import subprocess
 import sys
+import time
 from functools import lru_cache
 from typing import Dict, List, Sequence
 
@@ -19,6 +21,7 @@ import mmrethink  # noqa: F401
 from mmrethink.datasets import shapes_config_options
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DIST_TRAIN = osp.join(REPO, 'tools', 'dist_train.sh')
 DEMO = osp.join(REPO, 'configs', 'demo')
 SCRATCH = osp.join(DEMO, 'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes.py')
 PRETRAINED = osp.join(DEMO, 'mask-rcnn_r18-mini-pretrained_fpn_gn-all_shapes.py')
@@ -50,7 +53,7 @@ def run(cmd: Sequence[str], check: bool = True, **kwargs) -> subprocess.Complete
     )
     if check and proc.returncode != 0:
         raise AssertionError(
-            f'{cmd} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}'
+            f'{cmd} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-20000:]}'
         )
     return proc
 
@@ -107,3 +110,65 @@ def _parsed(path: str) -> Config:
 def load_config(path: str) -> Config:
     """``Config.fromfile``, parsed once per test session; each call gets its own copy."""
     return copy.deepcopy(_parsed(path))
+
+
+def convergence(work_dir: str) -> list:
+    with open(osp.join(work_dir, 'convergence.jsonl')) as f:
+        return [json.loads(line) for line in f]
+
+
+def checkpoint_iter(path: str) -> int:
+    """The iteration of ``.../iter_N.pth``."""
+    return int(osp.basename(path.strip())[len('iter_') : -len('.pth')])
+
+
+def process_tree(root: int) -> list:
+    """``root`` and all its descendants (torchrun starts each worker in its own session,
+    so a process group does not hold them)."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open(f'/proc/{entry}/stat') as f:
+                    ppid = int(f.read().rsplit(')', 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += children.get(pid, [])
+    return tree
+
+
+def kill_after_first_checkpoint(
+    cmd: list, work_dir: str, timeout_s: float = 300, after_iter: int = 1
+) -> str:
+    """Start ``cmd``; SIGKILL it and every process it started, at once, as soon as a
+    checkpoint of iteration ``after_iter`` or later is complete (``last_checkpoint``
+    points at it), as a preemption kills a job; return that checkpoint."""
+    marker = osp.join(work_dir, 'last_checkpoint')
+    log = open(osp.join(osp.dirname(work_dir), osp.basename(work_dir) + '.log'), 'w')
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=checkout_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.time() + timeout_s
+    while not (osp.isfile(marker) and checkpoint_iter(open(marker).read()) >= after_iter):
+        assert proc.poll() is None, f'{cmd} ended before the checkpoint: {log.name}'
+        assert time.time() < deadline, f'no checkpoint after {timeout_s} s: {log.name}'
+        time.sleep(0.05)
+    for pid in process_tree(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+    log.close()
+    with open(marker) as f:
+        return f.read().strip()

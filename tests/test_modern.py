@@ -70,7 +70,7 @@ def test_scratch_r50_schedule_at_batch_64_is_detectron2s(epochs):
     assert cfg.auto_scale_schedule == dict(enable=False, base_batch_size=64)
     scale_schedule_to_batch(cfg, GPUS)  # the real batch is the base: nothing moves
     max_iters, milestones, warmup = DETECTRON2[epochs]
-    assert cfg.train_cfg.type == 'IterBasedTrainLoop'
+    assert cfg.train_cfg.type == 'ReplayingIterBasedTrainLoop'
     assert cfg.train_cfg.max_iters == max_iters
     assert cfg.train_cfg.val_interval == 5000  # ../common/train.py eval_period
     scheduler = cfg.param_scheduler

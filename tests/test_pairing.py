@@ -12,8 +12,13 @@ import torch
 
 from helpers import REPO, load_config, run
 from mmrethink.analysis.runs import Run
-from mmrethink.engine.schedules import COCO_TRAIN_IMAGES, paper_schedule, schedule_for_dataset
+from mmrethink.engine.schedules import (
+    COCO_TRAIN_IMAGES,
+    paper_schedule,
+    scale_schedule_to_batch,
+)
 from mmrethink.pairing import PairingError, inspect_dataset, pair_summary, regime, write_pair
+from mmrethink.pairing.recipes import LSJ, PAPER, recipe_schedule, scaled_lr
 from mmrethink.utils.preflight import preflight
 
 TOOL = osp.join(REPO, 'tools', 'pair_experiment.py')
@@ -27,9 +32,40 @@ def _inspect(root: str, **kwargs):
     return inspect_dataset(*_split(root, 'train'), *_split(root, 'val'), **kwargs)
 
 
+def _cli(root: str, *args: str) -> list:
+    """tools/pair_experiment.py on the dataset at ``root``."""
+    (train_ann, train_images), (val_ann, val_images) = _split(root, 'train'), _split(root, 'val')
+    return [
+        sys.executable,
+        TOOL,
+        '--train-ann',
+        train_ann,
+        '--train-images',
+        train_images,
+        '--val-ann',
+        val_ann,
+        '--val-images',
+        val_images,
+        *args,
+    ]
+
+
+def _box_only_copy(shapes: str, tmp_path) -> str:
+    """The shapes set without masks."""
+    root = str(tmp_path / 'boxes')
+    shutil.copytree(shapes, root)
+    for split in ('train', 'val'):
+        ann, _ = _split(root, split)
+        coco = json.load(open(ann))
+        for a in coco['annotations']:
+            a.pop('segmentation')
+        json.dump(coco, open(ann, 'w'))
+    return root
+
+
 @pytest.mark.parametrize('multiple', [1, 2, 3, 4, 5, 6, 9])
 def test_images_seen_rule_gives_the_packs_schedules_on_coco(multiple):
-    derived = schedule_for_dataset(multiple, COCO_TRAIN_IMAGES, 16)
+    derived = recipe_schedule(PAPER, multiple, COCO_TRAIN_IMAGES, 16)
     assert (derived.max_iters, derived.milestones) == paper_schedule(multiple)
     name = {9: 'mask-rcnn_r50-scratch_fpn_gn-all_ms-9x_coco'}.get(
         multiple, f'mask-rcnn_r50-scratch_fpn_gn-all_{multiple}x_coco'
@@ -46,9 +82,9 @@ def test_images_seen_rule_gives_the_packs_schedules_on_coco(multiple):
 def test_images_seen_rule_for_10k_images_and_why_the_pack_differs():
     """The rule keeps epochs: 10k images get 1x = 7609 iterations. The pack's 10k arms
     run the paper's own, longer, tuned schedules; its less-data README says so."""
-    assert schedule_for_dataset(1, 10_000, 16).max_iters == 7609
-    assert schedule_for_dataset(3, 10_000, 16).max_iters == 22826
-    assert schedule_for_dataset(1, 10_000, 64).max_iters == 1902  # 4x the batch
+    assert recipe_schedule(PAPER, 1, 10_000, 16).max_iters == 7609
+    assert recipe_schedule(PAPER, 3, 10_000, 16).max_iters == 22826
+    assert recipe_schedule(PAPER, 1, 10_000, 64).max_iters == 1902  # 4x the batch
     pack = load_config(
         osp.join(REPO, 'configs', 'less_data', 'mask-rcnn_r50-pretrained_fpn_gn-all_1x_coco-10k.py')
     )
@@ -135,26 +171,26 @@ def test_written_configs_load_pass_preflight_and_carry_the_schedules(shapes, tmp
         cfg = load_config(path)
         cfg.work_dir = str(tmp_path / 'work' / arm)
         preflight(cfg, path, resume=False)  # files, classes, num_classes, images
-        derived = schedule_for_dataset(dict(scratch=3, pretrained=1)[arm], 16, 2)
-        assert cfg.train_cfg.max_iters == derived.max_iters
-        assert cfg.param_scheduler.milestones == list(derived.milestones)
+        # 1x = 90000 x 16 / 118287 = 12.17 epochs = 97.4 iterations of 16 images at
+        # batch 2; scratch 3x drops at the last 2/3 and 2/9 of 1x, pretrained 1x at
+        # 2/3 and 8/9 of the run.
+        max_iters, milestones = dict(scratch=(292, [227, 270]), pretrained=(97, [65, 86]))[arm]
+        assert cfg.train_cfg.max_iters == max_iters
+        assert cfg.param_scheduler.milestones == milestones
         assert cfg.model.roi_head.mask_head.num_classes == 4
         assert cfg.default_hooks.arm_guard.arm == arm
-        assert derived.derivation in open(path).read()
+        # The paper's lr 0.02 at batch 16, at batch 2 (before, it stayed 0.02: 8x the LR
+        # per image of the paper's runs).
+        assert cfg.optim_wrapper.optimizer.lr == pytest.approx(0.0025)
+        assert cfg.auto_scale_schedule == dict(enable=False, base_batch_size=2)
+        assert configs.schedules[arm].derivation in open(path).read()
     assert load_config(configs.paths['pretrained']).model.backbone.frozen_stages == 1
     with pytest.raises(PairingError, match='nothing is overwritten'):
         write_pair(summary, str(tmp_path), 'shapes', gpus=1, batch_per_gpu=2)
 
 
 def test_box_only_data_gets_faster_rcnn(shapes, tmp_path):
-    root = str(tmp_path / 'boxes')
-    shutil.copytree(shapes, root)
-    for split in ('train', 'val'):
-        ann, _ = _split(root, split)
-        coco = json.load(open(ann))
-        for a in coco['annotations']:
-            a.pop('segmentation')
-        json.dump(coco, open(ann, 'w'))
+    root = _box_only_copy(shapes, tmp_path)
     configs = write_pair(_inspect(root), str(tmp_path / 'c'), 'boxes', depth=101)
     cfg = load_config(configs.paths['pretrained'])
     assert cfg.model.type == 'FasterRCNN' and cfg.model.backbone.depth == 101
@@ -245,3 +281,135 @@ def test_run_trains_both_arms_and_writes_the_report(gpus, shapes, tmp_path):
             last = [json.loads(line) for line in f][-1]
         assert last['iter'] == max_iters
         assert last['images'] == max_iters * gpus * 2  # every process's batches counted
+
+
+# Issue 19: --recipe lsj. Detectron2's new_baselines/mask_rcnn_R_50_FPN_100ep_LSJ.py
+# (02b5c4e) and configs/_base_/schedules/lsj_*.py, written out: (max_iters, LR drops,
+# warm-up, evaluation interval) at batch 64 on COCO's 118,287 images.
+LSJ_ON_COCO = {
+    100: (184375, (163889, 177546), 500, 5000),
+    200: (368750, (327778, 355092), 1000, 5000),
+    400: (737500, (655556, 710184), 2000, 5000),
+    # lsj_25e.py has 46093 iterations: Detectron2's 50ep leaf floors (max_iter //= 2,
+    # so 184375 // 4), the images-seen rule rounds 46093.75 to 46094 (64 images more).
+    # Its drops, 40972.25 and 44386.5, round to the leaf's (the .5 to even, as Python).
+    25: (46094, (40972, 44386), 125, 5000),
+}
+LSJ_LEAVES = {
+    100: 'mask-rcnn_r50-scratch_fpn_syncbn-all_lsj-100e_coco',
+    200: 'mask-rcnn_r50-scratch_fpn_syncbn-all_lsj-200e_coco',
+    400: 'mask-rcnn_r101-scratch_fpn_syncbn-all_lsj-400e_coco',
+    25: 'mask-rcnn_r50-pretrained_fpn_syncbn-all_lsj-25e_coco',
+}
+
+
+def _numbers(derived):
+    return derived.max_iters, derived.milestones, derived.warmup_iters, derived.val_interval
+
+
+@pytest.mark.parametrize('epochs', sorted(LSJ_ON_COCO))
+def test_lsj_rule_gives_detectron2s_schedules_on_coco_at_batch_64(epochs):
+    derived = recipe_schedule(LSJ, epochs, COCO_TRAIN_IMAGES, 64)
+    assert _numbers(derived) == LSJ_ON_COCO[epochs]
+    cfg = load_config(osp.join(REPO, 'configs', 'modern', f'{LSJ_LEAVES[epochs]}.py'))
+    max_iters = LSJ_ON_COCO[epochs][0] - (1 if epochs == 25 else 0)  # the floor, above
+    assert cfg.train_cfg.max_iters == max_iters
+    assert tuple(cfg.param_scheduler.milestones) == derived.milestones
+    assert cfg.param_scheduler.warmup_iters == derived.warmup_iters
+    assert cfg.train_cfg.val_interval == derived.val_interval
+    assert scaled_lr(LSJ, 64) == cfg.optim_wrapper.optimizer.lr == 0.1
+
+
+@pytest.mark.parametrize(
+    'images, expected',
+    [
+        (23657, (36874, (32777, 35509), 500, 1000)),  # lsj_100e_coco-23657.py
+        (10000, (15587, (13855, 15010), 500, 423)),  # lsj_100e_coco-10k.py
+    ],
+)
+def test_lsj_rule_gives_the_packs_subset_schedules(images, expected):
+    assert _numbers(recipe_schedule(LSJ, 100, images, 64)) == expected
+
+
+def test_lsj_rule_at_batch_16_for_10k_images_and_for_coco():
+    # 10k images at 8 GPUs x 2: 184375 x 64/16 x 10000/118287 = 62348 iterations per 100 ep.
+    assert _numbers(recipe_schedule(LSJ, 100, 10_000, 16)) == (62348, (55421, 60039), 2000, 1691)
+    assert _numbers(recipe_schedule(LSJ, 25, 10_000, 16)) == (15587, (13855, 15010), 500, 1691)
+    # COCO at batch 16: what --auto-scale-schedule makes of lsj_100e.py (tests/test_modern.py).
+    assert _numbers(recipe_schedule(LSJ, 100, COCO_TRAIN_IMAGES, 16)) == (
+        737500,
+        (655556, 710184),
+        2000,
+        20000,
+    )
+    assert scaled_lr(LSJ, 16) == pytest.approx(0.025)
+    assert scaled_lr(PAPER, 64) == pytest.approx(0.08)
+
+
+def test_lsj_pair_inherits_the_lsj_arms_with_schedules_and_lr(shapes, tmp_path):
+    summary = _inspect(shapes)
+    configs = write_pair(summary, str(tmp_path), 'shapes', gpus=2, recipe='lsj', depth=101)
+    assert sorted(map(osp.basename, configs.paths.values())) == [
+        'mask-rcnn_r101-pretrained_fpn_syncbn-all_lsj-25e_shapes.py',
+        'mask-rcnn_r101-scratch_fpn_syncbn-all_lsj-100e_shapes.py',
+    ]
+    # 16 images at 2 GPUs x 2 (write_pair's default batch): 184375 x 64/4 x 16/118287 =
+    # 399.03 iterations per 100 ep, drops 163889 and 177546 x 16 x 16/118287 = 354.7 and
+    # 384.3; 25 ep: 99.76, 88.7, 96.1. Warm-up 500 x 16 (x 1/4 at 25 ep), capped at a
+    # tenth of the run; evaluations every 5000 x 16 x 16/118287 = 10.8 iterations.
+    expected = dict(scratch=(399, [355, 384], 39, 11), pretrained=(100, [89, 96], 10, 11))
+    for arm, path in configs.paths.items():
+        text = open(path).read()
+        assert text.index('# Schedule: ') < text.index('# LR: 0.00625 (') < text.index('_base_')
+        assert f"modern/mask-rcnn_r101-{arm}_fpn_syncbn-all_lsj-100e_coco.py'" in text
+        cfg = load_config(path)
+        cfg.work_dir = str(tmp_path / 'work' / arm)
+        preflight(cfg, path, resume=False)
+        scheduler = cfg.param_scheduler
+        assert (
+            cfg.train_cfg.max_iters,
+            scheduler.milestones,
+            scheduler.warmup_iters,
+            cfg.train_cfg.val_interval,
+        ) == expected[arm]
+        assert cfg.default_hooks.checkpoint.interval == 11
+        assert cfg.optim_wrapper.optimizer.lr == pytest.approx(0.1 * 4 / 64)
+        assert cfg.model.backbone.depth == 101 and cfg.default_hooks.arm_guard.arm == arm
+        assert cfg.model.roi_head.mask_head.num_classes == 4
+        assert tuple(cfg.train_dataloader.dataset.pipeline[2]['ratio_range']) == (0.1, 2.0)
+        assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
+        before = (cfg.train_cfg.max_iters, cfg.optim_wrapper.optimizer.lr)
+        scale_schedule_to_batch(cfg, 2)  # the written numbers are for 2 x 2
+        assert (cfg.train_cfg.max_iters, cfg.optim_wrapper.optimizer.lr) == before
+    pretrained = load_config(configs.paths['pretrained']).model.backbone
+    assert pretrained.frozen_stages == 1 and 'resnet101' in pretrained.init_cfg.checkpoint
+
+
+def test_lsj_refuses_box_only_data_and_gn_naming_the_fix(shapes, tmp_path):
+    with pytest.raises(PairingError, match='--norm gn with --recipe lsj: its arms use syncbn'):
+        write_pair(_inspect(shapes), str(tmp_path / 'gn'), 'shapes', norm='gn', recipe='lsj')
+    root = _box_only_copy(shapes, tmp_path)
+    with pytest.raises(PairingError) as error:
+        write_pair(_inspect(root), str(tmp_path / 'box-pair'), 'boxes', recipe='lsj')
+    assert 'has Mask R-CNN arms only' in str(error.value)
+    assert 'add polygon or RLE masks' in str(error.value) and '--recipe paper' in str(error.value)
+    assert not osp.exists(tmp_path / 'gn') and not osp.exists(tmp_path / 'box-pair')
+
+
+@pytest.mark.slow  # three runs of the tool
+def test_pair_experiment_cli_recipe_lsj(shapes, tmp_path):
+    out = str(tmp_path / 'pair')
+    proc = run(_cli(shapes, '--recipe', 'lsj', '--gpus', '2', '--out', out))
+    # Defaults: 8 images per GPU (the recipe's), scratch 100 ep, pretrained 25 ep.
+    assert '16 images at total batch 16: 100 ep = 184375 x 64 / 16 x 16 / 118287' in proc.stdout
+    assert 'so 100 ep = 100 iterations' in proc.stdout
+    assert 'so 25 ep = 25 iterations' in proc.stdout
+    assert 'LR (both arms): 0.025 (0.1 at total batch 64, x 16 / 64' in proc.stdout
+    [scratch] = glob.glob(osp.join(out, 'configs', '*-scratch_fpn_syncbn-all_lsj-100e_pair.py'))
+    assert load_config(scratch).train_dataloader.batch_size == 8
+    gn = run(_cli(shapes, '--recipe', 'lsj', '--norm', 'gn', '--out', out + '2'), check=False)
+    assert gn.returncode != 0 and 'pass --norm syncbn' in gn.stderr
+    boxes = _box_only_copy(shapes, tmp_path)
+    box_run = run(_cli(boxes, '--recipe', 'lsj', '--out', out + '3'), check=False)
+    assert box_run.returncode != 0 and 'has no masks' in box_run.stderr
+    assert not osp.exists(out + '2') and not osp.exists(out + '3')

@@ -131,13 +131,15 @@ def test_convergence_hook_sums_ranks_before_checkpoints(shapes, monkeypatch):
     import mmrethink.engine.hooks.convergence_hook as module
 
     monkeypatch.setattr(module, 'all_reduce', lambda t: t.mul_(2))
+    from mmengine.hooks import CheckpointHook
+
     hook = ConvergenceHook()
-    hook.checkpoint_hook = SimpleNamespace(by_epoch=False, interval=4, save_last=True)
+    hooks = [CheckpointHook(interval=4, by_epoch=False, save_last=True)]
     batch = dict(
         inputs=[torch.zeros(3, 10, 20)], data_samples=[SimpleNamespace(gt_instances=[0, 1, 2])]
     )
     for it in range(4):
-        hook.after_train_iter(SimpleNamespace(iter=it, max_iters=100), it, batch)
+        hook.after_train_iter(SimpleNamespace(iter=it, max_iters=100, hooks=hooks), it, batch)
         synced = it == 3  # (iter + 1) % interval == 0
         assert hook.total['images'] == (8 if synced else 0)
     checkpoint = {}

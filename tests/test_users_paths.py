@@ -17,10 +17,13 @@ import pytest
 import torch
 
 from helpers import (
+    DIST_TRAIN,
     PRETRAINED,
     REPO,
     SCRATCH,
     checkout_env,
+    convergence,
+    kill_after_first_checkpoint,
     mini_options,
     run,
     train_cmd,
@@ -29,74 +32,12 @@ from mmrethink.utils.acceptance import EMPTY_RANK_FAMILIES
 from mmrethink.utils.trial import (
     FAMILIES,
     family_config_path,
-    make_trial_data,
     metric_prefix,
     trial_config,
     write_trial_config,
 )
 
-DIST_TRAIN = osp.join(REPO, 'tools', 'dist_train.sh')
 ITERS = 8  # checkpoints every 2: the kill lands after one and before the end
-
-
-@pytest.fixture(scope='session')
-def trial_data(tmp_path_factory) -> str:
-    return make_trial_data(str(tmp_path_factory.mktemp('trial')))
-
-
-def _convergence(work_dir: str) -> list:
-    with open(osp.join(work_dir, 'convergence.jsonl')) as f:
-        return [json.loads(line) for line in f]
-
-
-def _process_tree(root: int) -> list:
-    """``root`` and all its descendants (torchrun starts each worker in its own session,
-    so a process group does not hold them)."""
-    children = {}
-    for entry in os.listdir('/proc'):
-        if entry.isdigit():
-            try:
-                with open(f'/proc/{entry}/stat') as f:
-                    ppid = int(f.read().rsplit(')', 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo += children.get(pid, [])
-    return tree
-
-
-def _kill_after_first_checkpoint(cmd: list, work_dir: str, timeout_s: float = 300) -> str:
-    """Start ``cmd``; SIGKILL it and every process it started, at once, as soon as a
-    checkpoint is complete (``last_checkpoint`` points at it), as a preemption kills a
-    job; return that checkpoint."""
-    marker = osp.join(work_dir, 'last_checkpoint')
-    log = open(osp.join(osp.dirname(work_dir), osp.basename(work_dir) + '.log'), 'w')
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env=checkout_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.time() + timeout_s
-    while not osp.isfile(marker):
-        assert proc.poll() is None, f'{cmd} ended before its first checkpoint: {log.name}'
-        assert time.time() < deadline, f'no checkpoint after {timeout_s} s: {log.name}'
-        time.sleep(0.05)
-    for pid in _process_tree(proc.pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait()
-    log.close()
-    with open(marker) as f:
-        return f.read().strip()
 
 
 @pytest.mark.slow
@@ -112,7 +53,7 @@ def test_family_trains_evaluates_and_resumes_under_dist_train(family, trial_data
     path = write_trial_config(cfg, config, str(tmp_path / 'configs'))
     work_dir = str(tmp_path / 'work')
     cmd = [DIST_TRAIN, path, '2', '--work-dir', work_dir]
-    checkpoint = _kill_after_first_checkpoint(cmd, work_dir)
+    checkpoint = kill_after_first_checkpoint(cmd, work_dir)
     killed_at = torch.load(checkpoint, map_location='cpu')['meta']['iter']
     assert killed_at < ITERS and not osp.exists(osp.join(work_dir, f'iter_{ITERS}.pth'))
     proc = run(cmd + ['--resume'])
@@ -121,7 +62,7 @@ def test_family_trains_evaluates_and_resumes_under_dist_train(family, trial_data
     assert 'refused' not in out
     final = torch.load(osp.join(work_dir, f'iter_{ITERS}.pth'), map_location='cpu')
     assert final['meta']['iter'] == ITERS
-    [record] = [r for r in _convergence(work_dir) if r['iter'] == ITERS]
+    [record] = [r for r in convergence(work_dir) if r['iter'] == ITERS]
     prefix = metric_prefix(cfg)
     assert any(k.startswith(prefix + '/') for k in record), record
     batch = cfg.train_dataloader.batch_size
@@ -431,7 +372,7 @@ def test_slurm_train_runs_two_tasks_that_train_and_evaluate(trial_data, tmp_path
     )  # fmt: skip
     out = proc.stdout + proc.stderr
     assert 'ArmGuardHook: the checkpoint provided 100.0%' in out  # nothing was resumed
-    [record] = [r for r in _convergence(work_dir) if r['iter'] == 4]
+    [record] = [r for r in convergence(work_dir) if r['iter'] == 4]
     assert record['images'] == 4 * 2 * cfg.train_dataloader.batch_size  # both tasks
     assert 'coco/bbox_mAP' in record and 'coco/segm_mAP' in record
 
@@ -454,7 +395,7 @@ def test_check_gpu_cpu_mode_runs_each_family_and_a_process_without_rois(tmp_path
         'mask-syncbn-pretrained_x2_empty-rank',
     ]
     assert all(row['ok'] and row['iterations'] == 6 and row['s_per_iter'] > 0 for row in rows)
-    [record] = _convergence(osp.join(out, 'mask-syncbn-pretrained_x2_empty-rank', 'work'))
+    [record] = convergence(osp.join(out, 'mask-syncbn-pretrained_x2_empty-rank', 'work'))
     _assert_rank1_had_no_objects(record, osp.join(out, 'data'), iters=6, batch=2)
 
 
@@ -487,5 +428,5 @@ def test_a_process_without_rois_trains_under_dist_train(family, trial_data, tmp_
     path = write_trial_config(cfg, config, str(tmp_path / 'configs'))
     work_dir = str(tmp_path / 'work')
     run([DIST_TRAIN, path, '2', '--work-dir', work_dir])
-    [record] = [r for r in _convergence(work_dir) if r['iter'] == 4]
+    [record] = [r for r in convergence(work_dir) if r['iter'] == 4]
     _assert_rank1_had_no_objects(record, trial_data, iters=4, batch=2, cropped='lsj' in family)

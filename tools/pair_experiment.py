@@ -4,10 +4,12 @@
         --val-ann B.json --val-images DIR --out work_dirs/pair_mydata [--run]
 
 Checks the dataset, says what the paper predicts for its size, writes a scratch and a
-pretrained config (inheriting the pack's arms: Mask R-CNN with masks, else Faster
-R-CNN; R50/R101; GN/SyncBN) with each arm's schedule derived from the paper's in images
-seen, and prints how to train both. ``--run`` trains them one after the other and
-writes ``<out>/report/``: curves, results and samples tables, and summary.md.
+pretrained config (inheriting the pack's arms: with ``--recipe paper``, Mask R-CNN with
+masks, else Faster R-CNN, GN/SyncBN; with ``--recipe lsj``, Detectron2's LSJ Mask R-CNN
+with SyncBN; R50/R101) with each arm's schedule derived from the recipe's in images
+seen and its LR scaled to the total batch, and prints how to train both. ``--run``
+trains them one after the other and writes ``<out>/report/``: curves, results and
+samples tables, and summary.md.
 """
 
 import argparse
@@ -21,6 +23,7 @@ from mmrethink.analysis.runs import load_run
 from mmrethink.engine.hooks.arm_guard_hook import ARMS
 from mmrethink.pairing import PairingError, inspect_dataset, regime, write_pair, write_report
 from mmrethink.pairing.configs import launch_commands
+from mmrethink.pairing.recipes import RECIPES
 
 HERE = osp.dirname(osp.abspath(__file__))
 
@@ -35,21 +38,30 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='new folder for configs, runs and report')
     parser.add_argument('--name', help='dataset name in the config names (default: --out)')
     parser.add_argument('--classes', nargs='+', help='classes to use (default: all in the file)')
+    parser.add_argument(
+        '--recipe',
+        default='paper',
+        choices=sorted(RECIPES),
+        help="paper: the paper's arms and schedules (configs/rethinking); lsj: Detectron2's "
+        'LSJ recipe, Mask R-CNN with SyncBN, masks required (configs/modern)',
+    )
     parser.add_argument('--depth', type=int, default=50, choices=[50, 101])
-    parser.add_argument('--norm', default='gn', choices=['gn', 'syncbn'])
+    parser.add_argument(
+        '--norm', choices=['gn', 'syncbn'], help='default: gn (paper), syncbn (lsj, the only one)'
+    )
     parser.add_argument('--gpus', type=int, default=8, help='processes of the real runs')
-    parser.add_argument('--batch-per-gpu', type=int, default=2)
+    parser.add_argument(
+        '--batch-per-gpu', type=int, help="default: the recipe's, 2 (paper) or 8 (lsj)"
+    )
     parser.add_argument(
         '--scratch-schedule',
         type=float,
-        default=3.0,
-        help="scratch length in the paper's x (images seen)",
+        help="scratch length in images seen: the paper's x (default 3) or LSJ epochs (100)",
     )
     parser.add_argument(
         '--pretrained-schedule',
         type=float,
-        default=1.0,
-        help="pretrained length in the paper's x (images seen)",
+        help="pretrained length in images seen: the paper's x (default 1) or LSJ epochs (25)",
     )
     parser.add_argument(
         '--base',
@@ -86,6 +98,8 @@ def main() -> None:
     """Check, predict, write, print the commands; with --run, train and report."""
     args = parse_args()
     out = osp.abspath(args.out)
+    batch_per_gpu = args.batch_per_gpu or RECIPES[args.recipe].batch_per_gpu
+    lengths = dict(scratch=args.scratch_schedule, pretrained=args.pretrained_schedule)
     try:
         summary = inspect_dataset(
             osp.abspath(args.train_ann),
@@ -101,11 +115,12 @@ def main() -> None:
             args.depth,
             args.norm,
             args.gpus,
-            args.batch_per_gpu,
-            multiples=dict(scratch=args.scratch_schedule, pretrained=args.pretrained_schedule),
+            batch_per_gpu,
+            lengths={arm: length for arm, length in lengths.items() if length is not None},
             base=args.base,
             checkpoint=args.checkpoint,
             checkpoint_prefix=args.checkpoint_prefix,
+            recipe=args.recipe,
         )
     except PairingError as e:
         raise SystemExit(f'pair_experiment: {e}') from None
@@ -114,6 +129,7 @@ def main() -> None:
         print(f'Warning: {warning}')
     for arm in ARMS:
         print(f'{arm}: {configs.paths[arm]}\n  {configs.schedules[arm].derivation}')
+    print(f'LR (both arms): {configs.lr_note}')
     print(
         'Train both arms (then python tools/plot_curves.py and results_table.py on the '
         'work dirs), or rerun with --run:'
@@ -133,7 +149,7 @@ def main() -> None:
         runs,
         report,
         summary.train_ann,
-        args.gpus * args.batch_per_gpu,
+        args.gpus * batch_per_gpu,
         title=f'Scratch or pre-trained on {args.name or osp.basename(out)}',
         preamble=f'{regime(summary.num_train_images)}\n\n',
     )

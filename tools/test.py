@@ -9,6 +9,7 @@ import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope
 from mmrethink.utils.launch import (
     add_launch_arguments,
     build_runner,
+    finish_launch,
     load_config,
     parse_launch_args,
     prepare_launch,
@@ -46,6 +47,7 @@ def main() -> None:
         ]
     prepare_launch(cfg, args.launcher)
     build_runner(cfg).test()
+    finish_launch()
 
 
 if __name__ == '__main__':

@@ -15,6 +15,7 @@ from mmrethink.utils.fast_path import amp_requested, enable_amp, enable_fast_pat
 from mmrethink.utils.launch import (
     add_launch_arguments,
     build_runner,
+    finish_launch,
     load_config,
     parse_launch_args,
     prepare_launch,
@@ -89,6 +90,7 @@ def main() -> None:
     with explained_build_errors():
         runner = build_runner(cfg)
     runner.train()
+    finish_launch()
 
 
 if __name__ == '__main__':

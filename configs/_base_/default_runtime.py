@@ -14,5 +14,8 @@ default_hooks = dict(
     convergence=dict(type='ConvergenceHook'),
     finite_loss=dict(type='FiniteLossHook'),
     arm_guard=dict(type='ArmGuardHook', arm='scratch'),
+    # With the schedules' ReplayingIterBasedTrainLoop: --resume repeats the
+    # uninterrupted run (README "Long runs").
+    random_states=dict(type='RandomStateHook'),
 )
 log_processor = dict(by_epoch=False)

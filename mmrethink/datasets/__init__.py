@@ -1,3 +1,8 @@
+from .replayable_stream import (
+    PositionedInfiniteSampler,
+    PositionSeededDataset,
+    ReplayingBatchSampler,
+)
 from .shape_classification import ShapeClassificationDataset
 from .shapes_stream import SyntheticShapesStream
 from .synthetic_shapes import (
@@ -11,6 +16,9 @@ from .synthetic_shapes import (
 )
 
 __all__ = [
+    'PositionedInfiniteSampler',
+    'PositionSeededDataset',
+    'ReplayingBatchSampler',
     'ShapeClassificationDataset',
     'SyntheticShapesStream',
     'CLASSIFICATION_SHAPES',

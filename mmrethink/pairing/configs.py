@@ -6,16 +6,10 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 from mmrethink.engine.hooks.arm_guard_hook import ARMS
-from mmrethink.engine.schedules import DatasetSchedule, schedule_for_dataset
 
 from .dataset import DatasetSummary, PairingError, regime
+from .recipes import RECIPES, DatasetSchedule, Recipe, recipe_schedule, scaled_lr
 
-# The pack's arms to inherit, by what the data has (masks or boxes) and the norm.
-BASES = {
-    ('mask', 'gn'): 'mmrethink::rethinking/mask-rcnn_r{depth}-{arm}_fpn_gn-all_1x_coco.py',
-    ('mask', 'syncbn'): 'mmrethink::rethinking/mask-rcnn_r{depth}-{arm}_fpn_syncbn-all_1x_coco.py',
-    ('box', 'gn'): 'mmrethink::rethinking/faster-rcnn_r50-{arm}_fpn_gn-all_3x_coco.py',
-}
 GN_101 = 'open-mmlab://detectron/resnet101_gn'
 
 
@@ -25,6 +19,7 @@ class PairedConfigs:
 
     paths: Dict[str, str]
     schedules: Dict[str, DatasetSchedule]
+    lr_note: str = ''
 
 
 def _as_call(value: object) -> str:
@@ -60,9 +55,10 @@ def _config_text(
     summary: DatasetSummary,
     arm: str,
     base: str,
-    schedule: DatasetSchedule,
+    header: str,
     batch_per_gpu: Optional[int],
     model: str,
+    schedule: str,
 ) -> str:
     def split(ann: str, images: str) -> str:
         return (
@@ -72,7 +68,7 @@ def _config_text(
     return (
         f'# The {arm} arm of a paired experiment (tools/pair_experiment.py).\n'
         f'# {regime(summary.num_train_images)}\n'
-        f'# Schedule: {schedule.derivation}\n'
+        f'{header}'
         f'_base_ = {base!r}\n\n'
         f'metainfo = dict(classes={tuple(summary.classes)!r})\n'
         'train_dataloader = dict('
@@ -81,14 +77,102 @@ def _config_text(
         f'val_dataloader = dict(dataset=dict({split(summary.val_ann, summary.val_images)}))\n'
         'test_dataloader = val_dataloader\n'
         f'val_evaluator = dict(ann_file={summary.val_ann!r})\n'
-        'test_evaluator = val_evaluator\n'
-        + model
-        + f'train_cfg = dict(max_iters={schedule.max_iters}, '
-        f'val_interval={schedule.val_interval})\n'
+        'test_evaluator = val_evaluator\n' + model + schedule
+    )
+
+
+def _schedule_text(
+    schedule: DatasetSchedule, lr: Optional[float], total_batch: Optional[int]
+) -> str:
+    """The arm's schedule lines; with the LR scaled to ``total_batch``, that LR and the
+    batch that ``--auto-scale-schedule`` would rescale both from."""
+    text = (
+        f'train_cfg = dict(max_iters={schedule.max_iters}, val_interval={schedule.val_interval})\n'
         f'param_scheduler = dict(milestones={list(schedule.milestones)}, '
         f'warmup_iters={schedule.warmup_iters})\n'
         f'default_hooks = dict(checkpoint=dict(interval={schedule.val_interval}))\n'
     )
+    if lr is None:
+        return text
+    return text + (
+        f'optim_wrapper = dict(optimizer=dict(lr={lr:.10g}))\n'
+        '# The schedule and LR above are for this total batch: tools/train.py\n'
+        '# --auto-scale-schedule on another one rescales them from it.\n'
+        f'auto_scale_schedule = dict(base_batch_size={total_batch})\n'
+        f'auto_scale_lr = dict(base_batch_size={total_batch})\n'
+    )
+
+
+def _base_template(recipe: Recipe, algorithm: str, norm: str, train_ann: str) -> str:
+    """The pack's arm (``{depth}``, ``{arm}`` left in) for the data and norm, or why the
+    recipe has none."""
+    template = recipe.bases.get((algorithm, norm))
+    if template is not None:
+        return template
+    norms = sorted({n for _, n in recipe.bases})
+    if norm not in norms:
+        raise PairingError(
+            f'--norm {norm} with --recipe {recipe.name}: its arms use {" or ".join(norms)}; '
+            f'pass --norm {norms[0]}, or leave --norm out.'
+        )
+    if algorithm not in {a for a, _ in recipe.bases}:
+        raise PairingError(
+            f'--recipe {recipe.name} has Mask R-CNN arms only, and {train_ann} has no masks '
+            "(no 'segmentation' in its annotations): add polygon or RLE masks to it, or "
+            'pass --recipe paper, whose Faster R-CNN arms train on boxes alone.'
+        )
+    raise PairingError(
+        f"{norm} with box-only data: the pack's Faster R-CNN arms use "
+        'GN; pass --norm gn, or masks in the annotation file.'
+    )
+
+
+def _lr(recipe: Recipe, total_batch: Optional[int], custom_base: bool) -> Optional[float]:
+    """The LR to write: the recipe's, linear in the batch, for the pack's own arms."""
+    return None if custom_base or not total_batch else scaled_lr(recipe, total_batch)
+
+
+def _lr_note(recipe: Recipe, total_batch: Optional[int], lr: Optional[float]) -> str:
+    """What the LR is and why, for the config header and the tool's output."""
+    if lr is None:
+        return "the base's own"
+    return (
+        f'{lr:g} ({recipe.lr:g} at total batch {recipe.reference_batch}, x {total_batch} / '
+        f'{recipe.reference_batch}: the same LR per image, as --auto-scale-schedule scales it)'
+    )
+
+
+def _derived_schedules(
+    recipe: Recipe, lengths: Optional[Dict[str, float]], num_images: int, total_batch: int
+) -> Dict[str, DatasetSchedule]:
+    """Each arm's schedule by images seen (the recipe's default lengths unless given)."""
+    lengths = {**recipe.lengths, **(lengths or {})}
+    return {arm: recipe_schedule(recipe, lengths[arm], num_images, total_batch) for arm in ARMS}
+
+
+def _config_paths(
+    out_dir: str,
+    name: str,
+    base: Optional[str],
+    model_name: str,
+    norm: str,
+    recipe: Recipe,
+    schedules: Dict[str, DatasetSchedule],
+) -> Dict[str, str]:
+    """Each arm's file: named as the pack's arms, or after ``base`` (<its name>_<name>)."""
+    if base is not None:
+        return {
+            arm: osp.join(out_dir, osp.basename(base.format(arm=arm))[:-3] + f'_{name}.py')
+            for arm in ARMS
+        }
+    return {
+        arm: osp.join(
+            out_dir,
+            f'{model_name}-{arm}_fpn_{norm}-all_'
+            f'{recipe.name_format.format(schedules[arm].multiple)}_{name}.py',
+        )
+        for arm in ARMS
+    }
 
 
 def write_pair(
@@ -96,70 +180,67 @@ def write_pair(
     out_dir: str,
     name: str,
     depth: int = 50,
-    norm: str = 'gn',
+    norm: Optional[str] = None,
     gpus: int = 8,
     batch_per_gpu: Optional[int] = 2,
-    multiples: Optional[Dict[str, float]] = None,
+    lengths: Optional[Dict[str, float]] = None,
     schedules: Optional[Dict[str, DatasetSchedule]] = None,
     base: Optional[str] = None,
     checkpoint: Optional[str] = None,
     checkpoint_prefix: Optional[str] = None,
+    recipe: str = 'paper',
 ) -> PairedConfigs:
     """Write ``<out_dir>/<model>-{scratch,pretrained}_..._<name>.py``; never overwrite.
 
-    Each inherits the pack's arm for the data (Mask R-CNN when the training file has
-    masks, Faster R-CNN otherwise; R50/R101; GN/SyncBN), or ``base`` (a config name with
-    ``{arm}``), and sets the dataset, classes, ``num_classes`` and each arm's schedule:
-    ``schedules`` as given, else the paper's rule in images seen for ``multiples``
-    (scratch 3x, pretrained 1x by default; ``batch_per_gpu=None`` keeps the base's
-    batch and needs ``schedules``). ``checkpoint`` replaces the pretrained arm's
-    ImageNet model (with ``checkpoint_prefix`` for a classifier's ``backbone.``).
+    Each inherits the pack's arm of ``recipe`` for the data ('paper': Mask R-CNN when
+    the training file has masks, Faster R-CNN otherwise, GN (default) or SyncBN;
+    'lsj': Mask R-CNN with SyncBN, masks required), R50/R101, or ``base`` (a config name
+    with ``{arm}``), and sets the dataset, classes, ``num_classes`` and each arm's
+    schedule: ``schedules`` as given, else the recipe's in images seen for ``lengths``
+    (its unit: the paper's x, LSJ epochs; defaults 3x and 1x, 100 and 25 ep) at
+    ``gpus x batch_per_gpu``, with the recipe's LR scaled to that batch (not with
+    ``base``: it keeps its own). ``batch_per_gpu=None`` keeps the base's batch and
+    needs ``schedules``. ``checkpoint`` replaces the pretrained arm's ImageNet model
+    (with ``checkpoint_prefix`` for a classifier's ``backbone.``).
     """
+    chosen = RECIPES[recipe]
     algorithm = 'mask' if summary.has_masks else 'box'
+    norm = norm or chosen.norm
     if depth not in (50, 101):
         raise PairingError(f'--depth {depth}: the pack has R50 and R101 arms; choose one.')
-    if base is None and (algorithm, norm) not in BASES:
-        raise PairingError(
-            f"{norm} with box-only data: the pack's Faster R-CNN arms use "
-            'GN; pass --norm gn, or masks in the annotation file.'
-        )
     custom_base = base is not None
-    base = base or BASES[(algorithm, norm)].format(depth=depth, arm='{arm}')
+    if not custom_base:
+        template = _base_template(chosen, algorithm, norm, summary.train_ann)
+        base = template.format(depth=depth, arm='{arm}')
+    total_batch = gpus * batch_per_gpu if batch_per_gpu else None
     if schedules is None:
-        if not batch_per_gpu:
+        if not total_batch:
             raise PairingError('the images-seen schedules need the batch: pass batch_per_gpu.')
-        multiples = {'scratch': 3.0, 'pretrained': 1.0, **(multiples or {})}
-        schedules = {
-            arm: schedule_for_dataset(
-                multiples[arm], summary.num_train_images, gpus * batch_per_gpu
-            )
-            for arm in ARMS
-        }
+        schedules = _derived_schedules(chosen, lengths, summary.num_train_images, total_batch)
     model_name = ('mask-rcnn' if algorithm == 'mask' else 'faster-rcnn') + f'_r{depth}'
-    paths = {
-        arm: osp.join(
-            out_dir, f'{model_name}-{arm}_fpn_{norm}-all_{schedules[arm].multiple:g}x_{name}.py'
-        )
-        for arm in ARMS
-    }
-    if custom_base:  # named after the base: <its name>_<name>.py
-        paths = {
-            arm: osp.join(out_dir, osp.basename(base.format(arm=arm))[:-3] + f'_{name}.py')
-            for arm in ARMS
-        }
+    paths = _config_paths(
+        out_dir, name, base if custom_base else None, model_name, norm, chosen, schedules
+    )
     existing = [p for p in paths.values() if osp.exists(p)]
     if existing:
         raise PairingError(f'{existing[0]} exists; pass another --out (nothing is overwritten).')
+    lr = _lr(chosen, total_batch, custom_base)
+    note = _lr_note(chosen, total_batch, lr)
     os.makedirs(out_dir, exist_ok=True)
     for arm, path in paths.items():
         model = _model_overrides(summary, algorithm, depth, arm, checkpoint, checkpoint_prefix)
+        header = (
+            f'# Recipe: {chosen.name} (--recipe).\n'
+            f'# Schedule: {schedules[arm].derivation}\n# LR: {note}\n'
+        )
+        schedule = _schedule_text(schedules[arm], lr, total_batch)
         with open(path, 'w') as f:
             f.write(
                 _config_text(
-                    summary, arm, base.format(arm=arm), schedules[arm], batch_per_gpu, model
+                    summary, arm, base.format(arm=arm), header, batch_per_gpu, model, schedule
                 )
             )
-    return PairedConfigs(paths, schedules)
+    return PairedConfigs(paths, schedules, note)
 
 
 def launch_commands(configs: PairedConfigs, out_dir: str, gpus: int) -> List[str]:

@@ -88,6 +88,14 @@ def prepare_launch(cfg: Config, launcher: str) -> None:
     cfg.model_wrapper_cfg = wrapper
 
 
+def finish_launch() -> None:
+    """Leave the process group together: gloo aborts a process (SIGABRT) that exits
+    while another rank still talks to it, which a run ending on every rank can hit."""
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags tools/train.py and tools/test.py share with mmdet's."""
     parser.add_argument('--work-dir', help='the dir to save logs, models and metrics')

@@ -3,7 +3,8 @@
     python tools/misc/print_config.py \
         configs/rethinking/mask-rcnn_r50-scratch_fpn_gn-all_ms-9x_coco.py
     python tools/misc/print_config.py CONFIG --auto-scale-schedule --gpus 32  # batch 64
-``--schedule`` prints only the arm, loop, LR schedule and batch: one line per config.
+``--schedule`` prints only the arm, loop, LR schedule, batch and evaluation interval: one
+line per config.
 """
 
 import argparse
@@ -16,14 +17,16 @@ from mmrethink.utils.configs import backbone_checkpoint
 
 
 def schedule_line(cfg: Config, world_size: int) -> str:
-    """One line: the config's arm, length, LR drops, warm-up, LR and total batch."""
+    """One line: the config's arm, length, LR drops, warm-up, LR, total batch and
+    evaluation interval."""
     arm = 'pretrained' if backbone_checkpoint(cfg.model) else 'scratch'
     scheduler = cfg.param_scheduler
     return (
         f'{arm}: max_iters={cfg.train_cfg.max_iters}, LR drops at '
         f'{list(scheduler.get("milestones", []))}, warm-up '
         f'{scheduler.get("warmup_iters")}, lr={cfg.optim_wrapper.optimizer.lr:g}, '
-        f'total batch {total_batch_size(cfg, world_size)}'
+        f'total batch {total_batch_size(cfg, world_size)}, evaluation every '
+        f'{cfg.train_cfg.get("val_interval")}'
     )
 
 

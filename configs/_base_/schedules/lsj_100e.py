@@ -11,7 +11,8 @@
 #   parameters (get_default_optimizer_params(weight_decay_norm=0.0));
 # - evaluation every 5000 iterations (train.eval_period).
 # lsj_25e/200e/400e.py scale these as Detectron2's 50ep/200ep/400ep leaves do.
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=184375, val_interval=5000)
+# mmengine's IterBasedTrainLoop, resuming by replaying the sampler (mmrethink/engine/loops).
+train_cfg = dict(type='ReplayingIterBasedTrainLoop', max_iters=184375, val_interval=5000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 

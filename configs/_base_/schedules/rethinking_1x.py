@@ -4,7 +4,8 @@
 # (SOLVER.BIAS_DOUBLE_LR, BIAS_WEIGHT_DECAY = False); linear warm-up over 500
 # iterations from 1/3. This is 1x, Detectron's: 90k iterations, drops at 60k and 80k
 # (2/3 and 8/9). The longer rethinking_Nx.py files drop at the last 60k and 20k.
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=90000, val_interval=10000)
+# mmengine's IterBasedTrainLoop, resuming by replaying the sampler (mmrethink/engine/loops).
+train_cfg = dict(type='ReplayingIterBasedTrainLoop', max_iters=90000, val_interval=10000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 

@@ -1,5 +1,6 @@
 from .arm_guard_hook import ArmGuardHook
 from .convergence_hook import ConvergenceHook
 from .finite_loss_hook import FiniteLossHook
+from .random_state_hook import RandomStateHook
 
-__all__ = ['ArmGuardHook', 'ConvergenceHook', 'FiniteLossHook']
+__all__ = ['ArmGuardHook', 'ConvergenceHook', 'FiniteLossHook', 'RandomStateHook']

@@ -9,10 +9,12 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-from mmengine.runner import CheckpointLoader, find_latest_checkpoint
+from mmengine.runner import CheckpointLoader
 
 from mmrethink.registry import HOOKS
 from mmrethink.utils.configs import backbone_checkpoint, is_checkpoint_init, walk
+
+from .checkpoint_timing import checkpoint_to_resume
 
 if TYPE_CHECKING:
     from mmengine.runner import Runner
@@ -136,7 +138,7 @@ class ArmGuardHook(Hook):
             errors += self._loaded_weights(cfg)
         else:
             errors += self._checkpoint_missing(cfg.model)
-        resumed = self._checkpoint_to_resume(runner)
+        resumed = checkpoint_to_resume(runner)
         if resumed is not None:
             errors += self._other_arm(resumed, runner.experiment_name)
         if errors:
@@ -205,13 +207,6 @@ class ArmGuardHook(Hook):
         ]
         extra = blocks_beyond(state, backbone.state_dict())
         return 1 - len(missing) / max(len(needed), 1), missing, extra
-
-    @staticmethod
-    def _checkpoint_to_resume(runner: 'Runner') -> Optional[str]:
-        """The checkpoint the Runner will resume from, as ``Runner.load_or_resume`` picks it."""
-        if not runner.cfg.get('resume'):
-            return None
-        return runner.cfg.get('load_from') or find_latest_checkpoint(runner.work_dir)
 
     def _other_arm(self, path: str, experiment: str) -> List[str]:
         """An error if the checkpoint at ``path`` was written by another arm (or says not)."""

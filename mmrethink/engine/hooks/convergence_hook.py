@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, Dict, Optional, Sequence
 
 import torch
 from mmengine.dist import all_reduce, is_main_process
-from mmengine.hooks import CheckpointHook, Hook
+from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
 from mmrethink.registry import HOOKS
+
+from .checkpoint_timing import checkpoint_due
 
 if TYPE_CHECKING:
     from mmengine.runner import Runner
@@ -44,7 +46,6 @@ class ConvergenceHook(Hook):
         self.total = dict.fromkeys(COUNTS, 0)  # all ranks, as of the last sync
         self.local = dict.fromkeys(COUNTS, 0)  # this rank, since the last sync
         self.resumed_iter = 0
-        self.checkpoint_hook: Optional[CheckpointHook] = None
 
     def after_train_iter(
         self, runner: 'Runner', batch_idx: int, data_batch: Optional[Dict] = None, outputs=None
@@ -56,17 +57,8 @@ class ConvergenceHook(Hook):
         self.local['instances'] += sum(
             len(sample.gt_instances) for sample in data_batch['data_samples']
         )
-        if runner is not None and self._checkpoint_due(runner):
+        if runner is not None and checkpoint_due(runner):
             self._sync()
-
-    def _checkpoint_due(self, runner: 'Runner') -> bool:
-        """Whether the CheckpointHook saves after this iteration (its own rule)."""
-        hook = self.checkpoint_hook
-        if hook is None or hook.by_epoch or hook.interval <= 0:
-            return False
-        return self.every_n_train_iters(runner, hook.interval) or (
-            hook.save_last and self.is_last_train_iter(runner)
-        )
 
     def _sync(self) -> Dict[str, int]:
         local = torch.tensor([self.local[k] for k in COUNTS], dtype=torch.float64)
@@ -91,11 +83,9 @@ class ConvergenceHook(Hook):
                 logger='current',
             )
 
-    def before_train(self, runner: 'Runner') -> None:
-        """Find the checkpoint hook; re-run an evaluation a kill interrupted."""
-        self.checkpoint_hook = next(
-            (h for h in runner.hooks if isinstance(h, CheckpointHook)), None
-        )
+    def before_train_epoch(self, runner: 'Runner') -> None:
+        """Re-run an evaluation a kill interrupted (once every hook's before_train has
+        run: the CheckpointHook must be ready to save the best checkpoint)."""
         path = osp.join(runner.work_dir, self.filename)
         interval = getattr(runner.train_loop, 'val_interval', 0)
         if not (self.resumed_iter and interval and self.resumed_iter % interval == 0):

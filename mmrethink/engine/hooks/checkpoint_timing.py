@@ -1,0 +1,28 @@
+"""When the Runner writes a checkpoint and which one it resumes: the hooks' shared view."""
+
+from typing import TYPE_CHECKING, Optional
+
+from mmengine.hooks import CheckpointHook
+from mmengine.runner import find_latest_checkpoint
+
+if TYPE_CHECKING:
+    from mmengine.runner import Runner
+
+
+def checkpoint_due(runner: 'Runner') -> bool:
+    """Whether the CheckpointHook saves after the current training iteration (its own
+    rule). Checkpoints are written by rank 0 alone: a hook that puts what every rank
+    holds into one must gather it at this iteration, on every rank."""
+    hook = next((h for h in runner.hooks if isinstance(h, CheckpointHook)), None)
+    if hook is None or hook.by_epoch or hook.interval <= 0:
+        return False
+    return hook.every_n_train_iters(runner, hook.interval, hook.save_begin) or (
+        hook.save_last and hook.is_last_train_iter(runner)
+    )
+
+
+def checkpoint_to_resume(runner: 'Runner') -> Optional[str]:
+    """The checkpoint the Runner resumes from, as ``Runner.load_or_resume`` picks it."""
+    if not runner.cfg.get('resume'):
+        return None
+    return runner.cfg.get('load_from') or find_latest_checkpoint(runner.work_dir)

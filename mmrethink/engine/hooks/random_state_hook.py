@@ -1,0 +1,121 @@
+"""Every process's random states in the checkpoints, put back where they were taken."""
+
+import logging
+import random
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+from mmengine.dist import all_gather_object, get_rank, get_world_size, is_main_process
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+
+from mmrethink.registry import HOOKS
+
+from .checkpoint_timing import checkpoint_due, checkpoint_to_resume
+
+if TYPE_CHECKING:
+    from mmengine.runner import Runner
+
+
+def random_states() -> Dict:
+    """This process's generators: Python's, NumPy's, torch's (and the GPU's), in types
+    that torch's ``weights_only`` loading takes (NumPy's key as a list)."""
+    name, key, position, has_gauss, gauss = np.random.get_state()
+    states = dict(
+        python=random.getstate(),
+        numpy=(name, key.tolist(), position, has_gauss, gauss),
+        torch=torch.get_rng_state(),
+    )
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states['cuda'] = torch.cuda.get_rng_state()
+    return states
+
+
+def set_random_states(states: Dict) -> None:
+    """Put back what :func:`random_states` took."""
+    random.setstate(states['python'])
+    name, key, position, has_gauss, gauss = states['numpy']
+    np.random.set_state((name, np.array(key, dtype=np.uint32), position, has_gauss, gauss))
+    torch.set_rng_state(states['torch'])
+    if 'cuda' in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state(states['cuda'])
+
+
+@HOOKS.register_module()
+class RandomStateHook(Hook):
+    """Make a resumed run draw the random numbers the uninterrupted one drew.
+
+    After each iteration that ends in a checkpoint, every process takes its random
+    states (gathered to rank 0, which writes them into the checkpoint as
+    ``random_states``, one per rank) and sets them again just before the next
+    iteration. Whatever draws random numbers in between, an evaluation or a data
+    loader starting, is so neutralized, in the uninterrupted run and in a run resumed
+    from that checkpoint alike, which sets the checkpoint's states at the same point.
+    The data stream is replayed by ``ReplayingIterBasedTrainLoop``; on GPU, kernels that
+    are not deterministic still differ run to run. A resumed run logs what it restored.
+    """
+
+    priority = 'VERY_HIGH'  # take the states before any other hook's after_train_iter
+
+    def __init__(self) -> None:
+        self.pending: Optional[Tuple[int, Dict]] = None  # (iteration, this rank's states)
+        self.gathered: Optional[Tuple[int, List[Dict]]] = None  # rank 0: for the checkpoint
+        self.resumed_from: Optional[str] = None
+
+    def after_train_iter(
+        self, runner: 'Runner', batch_idx: int, data_batch=None, outputs=None
+    ) -> None:
+        """At a checkpoint iteration, take every rank's states."""
+        if checkpoint_due(runner):
+            states = random_states()
+            self.pending = (runner.iter + 1, states)
+            self.gathered = (runner.iter + 1, all_gather_object(states))
+
+    def before_save_checkpoint(self, runner: 'Runner', checkpoint: Dict) -> None:
+        """Write the states taken for this checkpoint's iteration (not into a
+        checkpoint of another iteration, as mmengine's best checkpoints)."""
+        if self.gathered is not None and checkpoint['meta'].get('iter') == self.gathered[0]:
+            checkpoint['random_states'] = self.gathered[1]
+
+    def after_load_checkpoint(self, runner: 'Runner', checkpoint: Dict) -> None:
+        """Keep this rank's states of the resumed checkpoint for its next iteration."""
+        if checkpoint_to_resume(runner) is None:  # weights loaded to test or fine-tune
+            return
+        states = checkpoint.get('random_states')
+        iteration = checkpoint['meta'].get('iter', 0)
+        if states is None or len(states) != get_world_size():
+            print_log(
+                f'RandomStateHook: the checkpoint of iteration {iteration} has '
+                + (f'random states of {len(states)} processes, not {get_world_size()}'
+                   if states else 'no random states')
+                + ': the run continues with fresh ones, so it will not repeat the '
+                'uninterrupted run exactly.',
+                logger='current',
+                level=logging.WARNING,
+            )  # fmt: skip
+            return
+        self.pending = (iteration, states[get_rank()])
+        self.resumed_from = checkpoint_to_resume(runner)
+
+    def before_train_iter(self, runner: 'Runner', batch_idx: int, data_batch=None) -> None:
+        """Set the states taken at the last checkpoint, before the iteration after it."""
+        if self.pending is None or batch_idx != self.pending[0]:
+            return
+        restored = ', '.join(self.pending[1])
+        set_random_states(self.pending[1])
+        self.pending = None
+        if self.resumed_from is not None:
+            data = (
+                f'the sampler replayed {batch_idx} batches per process without loading them'
+                if getattr(runner.train_loop, 'replays', False)
+                else f'{batch_idx} batches per process skipped by loading them'
+            )
+            if is_main_process():
+                print_log(
+                    f'Resumed exactly from {self.resumed_from}: iteration {batch_idx}; data '
+                    f'position: {data}; random states ({restored}) of '
+                    f'{get_world_size()} processes restored.',
+                    logger='current',
+                )
+            self.resumed_from = None

@@ -1,0 +1,3 @@
+from .replaying_train_loop import ReplayingIterBasedTrainLoop
+
+__all__ = ['ReplayingIterBasedTrainLoop']

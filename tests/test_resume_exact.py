@@ -1,0 +1,111 @@
+"""Issue: a resumed run is the same run (CPU, deterministic, 1 and 2 processes, 0 and 1
+data loader workers): killed after a checkpoint and resumed, it logs the losses of the
+uninterrupted run at every later iteration and ends with its metrics."""
+
+import glob
+import json
+import os
+import os.path as osp
+import sys
+
+import pytest
+
+from helpers import (
+    DIST_TRAIN,
+    REPO,
+    checkpoint_iter,
+    convergence,
+    kill_after_first_checkpoint,
+    run,
+)
+from mmrethink.utils.trial import family_config_path, trial_config, write_trial_config
+
+ITERS = 8  # checkpoints and evaluations every 2
+
+
+def _losses(work_dir: str) -> dict:
+    """Every loss term logged at each iteration, the last session's where repeated."""
+    losses = {}
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            for record in map(json.loads, f):
+                if 'loss' in record:
+                    losses[record['iter']] = {k: v for k, v in record.items() if 'loss' in k}
+    return losses
+
+
+def _cmd(path: str, processes: int, work_dir: str) -> list:
+    if processes > 1:
+        return [DIST_TRAIN, path, str(processes), '--work-dir', work_dir]
+    return [sys.executable, osp.join(REPO, 'tools', 'train.py'), path, '--work-dir', work_dir]
+
+
+def _interrupt_evaluation(work_dir: str, killed_at: int) -> None:
+    """As if the kill had come during the evaluation of the checkpoint's iteration."""
+    path = osp.join(work_dir, 'convergence.jsonl')
+    if not osp.isfile(path):  # the kill came before it began
+        return
+    with open(path) as f:
+        kept = [line for line in f if json.loads(line)['iter'] < killed_at]
+    with open(path, 'w') as f:
+        f.writelines(kept)
+
+
+def _interrupt_checkpoint_write(work_dir: str, killed_at: int) -> int:
+    """As if the kill had come while iter_<killed_at>.pth was written: a partial file,
+    ``last_checkpoint`` still at the previous one (mmengine moves it after writing)."""
+    partial = osp.join(work_dir, f'iter_{killed_at}.pth')
+    with open(partial, 'r+b') as f:
+        f.truncate(os.path.getsize(partial) // 3)
+    previous = killed_at - 2
+    with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work_dir, f'iter_{previous}.pth'))
+    _interrupt_evaluation(work_dir, previous + 1)  # its evaluation had completed
+    return previous
+
+
+def _assert_resume_is_exact(processes, workers, trial_data, tmp_path, during='evaluation'):
+    # The R50 GN scratch arm: mmdet's AspectRatioBatchSampler, flips, RoI sampling.
+    config = family_config_path('mask-gn-scratch')
+    cfg = trial_config(config, trial_data, iters=ITERS, checkpoint_interval=2, num_workers=workers)
+    cfg.train_cfg.val_interval = 2
+    cfg.randomness = dict(seed=7, deterministic=True)
+    path = write_trial_config(cfg, config, str(tmp_path / 'configs'))
+    whole, resumed = str(tmp_path / 'whole'), str(tmp_path / 'resumed')
+    run(_cmd(path, processes, whole))
+    after = 4 if during == 'checkpoint write' else 1
+    killed = kill_after_first_checkpoint(_cmd(path, processes, resumed), resumed, after_iter=after)
+    killed_at = checkpoint_iter(killed)
+    assert killed_at < ITERS
+    if during == 'checkpoint write':
+        killed_at = _interrupt_checkpoint_write(resumed, killed_at)
+    else:
+        _interrupt_evaluation(resumed, killed_at)
+    out = run(_cmd(path, processes, resumed) + ['--resume'])
+    log = out.stdout + out.stderr
+    checkpoint = osp.join(resumed, f'iter_{killed_at}.pth')
+    assert (
+        f'Resumed exactly from {checkpoint}: iteration {killed_at}; data position: the '
+        f'sampler replayed {killed_at} batches per process without loading them; random '
+        f'states (python, numpy, torch) of {processes} processes restored.'
+    ) in log
+    if during == 'evaluation':
+        assert f'the evaluation at iteration {killed_at} was interrupted' in log
+    expected, got = _losses(whole), _losses(resumed)
+    assert sorted(got) == sorted(expected) == list(range(1, ITERS + 1))
+    for iteration in range(killed_at + 1, ITERS + 1):
+        for term, value in expected[iteration].items():
+            assert got[iteration][term] == pytest.approx(value, abs=1e-6), (iteration, term)
+    assert convergence(resumed) == convergence(whole)  # every evaluation's metrics
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('workers', [0, 1])
+@pytest.mark.parametrize('processes', [1, 2])
+def test_run_killed_during_an_evaluation_resumes_exactly(processes, workers, trial_data, tmp_path):
+    _assert_resume_is_exact(processes, workers, trial_data, tmp_path)
+
+
+@pytest.mark.slow
+def test_run_killed_during_a_checkpoint_write_resumes_exactly(trial_data, tmp_path):
+    _assert_resume_is_exact(1, 0, trial_data, tmp_path, during='checkpoint write')
