@@ -274,7 +274,7 @@ def test_heads_use_torch_syncbn_and_norms_get_no_weight_decay():
     cfg = load_config(NAMES[SCRATCH_R50.format('100e')])
     roi = cfg.model.roi_head
     for part in (cfg.model.backbone, cfg.model.neck, roi.bbox_head, roi.mask_head):
-        assert part.norm_cfg == dict(type='SyncBN', requires_grad=True)
+        assert part.norm_cfg == dict(type='EmptySafeSyncBN', requires_grad=True)
     assert cfg.model.rpn_head.num_convs == 2 and 'norm_cfg' not in cfg.model.rpn_head
     sync_bn_fallback(cfg, 'test')
     model = build(shrink_model(cfg.model))
@@ -381,3 +381,25 @@ def test_why_not_mmcv_mmsyncbn_in_the_heads():
     assert decay == '[4e-05, 4e-05, 0.0, 0.0]'  # MMSyncBN's weight and bias decay
     assert 'only support Half or Float Tensor' in bf16
     assert 'not found' in cpu  # sync_bn_forward_mean_impl has no CPU implementation
+
+
+def test_empty_safe_syncbn_sends_an_empty_low_precision_batch_through_in_float32(monkeypatch):
+    """What torch's SyncBN receives (its collectives need a process group and, for
+    SyncBN, CUDA: this checks the dtype handed to it, which sets the buffers' size)."""
+    import torch
+
+    from mmrethink.models import EmptySafeSyncBN
+
+    seen = []
+
+    def parent_forward(self, input):
+        seen.append(input.dtype)
+        return input
+
+    monkeypatch.setattr(torch.nn.SyncBatchNorm, 'forward', parent_forward)
+    norm = EmptySafeSyncBN(8)
+    empty = torch.zeros(0, 8, 14, 14, dtype=torch.bfloat16)
+    out = norm(empty)
+    assert seen == [torch.float32] and out.dtype == torch.bfloat16 and out.shape == empty.shape
+    norm(torch.zeros(2, 8, 14, 14, dtype=torch.float16))  # a batch with RoIs: untouched
+    assert seen[-1] == torch.float16

@@ -377,7 +377,7 @@ def test_lsj_pair_inherits_the_lsj_arms_with_schedules_and_lr(shapes, tmp_path):
         assert cfg.model.backbone.depth == 101 and cfg.default_hooks.arm_guard.arm == arm
         assert cfg.model.roi_head.mask_head.num_classes == 4
         assert tuple(cfg.train_dataloader.dataset.pipeline[2]['ratio_range']) == (0.1, 2.0)
-        assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
+        assert cfg.model.backbone.norm_cfg.type == 'EmptySafeSyncBN'
         before = (cfg.train_cfg.max_iters, cfg.optim_wrapper.optimizer.lr)
         scale_schedule_to_batch(cfg, 2)  # the written numbers are for 2 x 2
         assert (cfg.train_cfg.max_iters, cfg.optim_wrapper.optimizer.lr) == before

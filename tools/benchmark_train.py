@@ -32,7 +32,8 @@ from mmengine.runner import IterBasedTrainLoop, Runner
 
 import mmrethink  # noqa: F401
 from mmrethink.datasets import DETECTION_SHAPES, make_detection_set
-from mmrethink.utils.fast_path import enable_fast_path
+from mmrethink.utils.configs import typed_dicts
+from mmrethink.utils.fast_path import amp_requested, enable_amp, enable_fast_path
 from mmrethink.utils.launch import sync_bn_fallback
 from mmrethink.utils.runner_stepping import start_training
 from mmrethink.utils.shrink import shrink_images, shrink_model
@@ -63,15 +64,24 @@ def prepare(config: str, args: argparse.Namespace, data_root: str, work_dir: str
     sync_bn_fallback(cfg, 'benchmark in one process')
     if args.fast:
         enable_fast_path(cfg)
+    elif amp_requested(cfg, False):  # the LSJ arms train in mixed precision on GPUs
+        enable_amp(cfg)
     if args.shrink:
         cfg.model = shrink_model(cfg.model)
         shrink_images(cfg, SHRUNK_SHORT_SIDE)
     loader = cfg.train_dataloader
     loader.update(num_workers=args.workers, persistent_workers=args.workers > 0)
+    datasets = list(typed_dicts(loader.dataset, 'CocoDataset', 'VOCDataset'))
     if args.data_root:
-        loader.dataset.data_root = data_root
+        for dataset in datasets:  # VOC's are inside a ConcatDataset
+            dataset['data_root'] = data_root
     else:  # the generated set, keeping the config's own pipeline
-        loader.dataset.update(
+        if len(datasets) != 1 or datasets[0]['type'] != 'CocoDataset':
+            raise SystemExit(
+                f'{config}: the generated set stands in for one COCO dataset; give '
+                "--data-root for this config's own data."
+            )
+        datasets[0].update(
             data_root=data_root,
             ann_file='annotations/instances_train.json',
             data_prefix=dict(img='train/'),

@@ -48,6 +48,8 @@ def main() -> None:
         print('\n'.join(f'{name}: {FAMILIES[name]}' for name in sorted(FAMILIES)))
         return
     on_gpu = torch.cuda.is_available()
+    if on_gpu and (args.gpus or 0) > torch.cuda.device_count():
+        sys.exit(f'--gpus {args.gpus}: only {torch.cuda.device_count()} GPU(s) are visible here.')
     if on_gpu:
         processes = args.gpus or torch.cuda.device_count()
         print(f'{torch.cuda.device_count()} GPU(s): {torch.cuda.get_device_name()}; full width')

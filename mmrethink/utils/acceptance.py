@@ -21,6 +21,8 @@ from mmrethink.analysis.runs import ScalarsReader
 from .trial import family_config_path, trial_config, write_trial_config
 
 TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools')
+# A few iterations take seconds to a minute; a hang is reported, not waited out.
+RUN_TIMEOUT_S = 600
 # SyncBN in the heads: the arms where a process without RoIs matters.
 EMPTY_RANK_FAMILIES = ('mask-syncbn-pretrained', 'lsj-pretrained')
 
@@ -109,12 +111,19 @@ def run_check(
     log = osp.join(folder, 'train.log')
     start = time.perf_counter()
     with open(log, 'w') as f:
-        code = subprocess.run(
-            command(check, path, work_dir), stdout=f, stderr=subprocess.STDOUT
-        ).returncode
+        try:
+            code = subprocess.run(
+                command(check, path, work_dir),
+                stdout=f,
+                stderr=subprocess.STDOUT,
+                timeout=RUN_TIMEOUT_S,
+            ).returncode
+            error = f'exit {code}'
+        except subprocess.TimeoutExpired:  # e.g. a collective waiting for a stuck rank
+            code, error = None, f'no end after {RUN_TIMEOUT_S} s'
     row = dict(asdict(check), name=check.name, wall_s=time.perf_counter() - start, log=log)
     if code != 0:
-        return dict(row, ok=False, error=f'exit {code}; see {log}')
+        return dict(row, ok=False, error=f'{error}; see {log}')
     return dict(row, ok=True, **timing(work_dir, batch_size, check.processes))
 
 

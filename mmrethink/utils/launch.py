@@ -33,9 +33,13 @@ def world_size(launcher: str) -> int:
     return 1
 
 
+# The synchronized norms configs name; none runs on CPU or in one process.
+SYNC_NORMS = ('SyncBN', 'MMSyncBN', 'EmptySafeSyncBN')
+
+
 def sync_bn_fallback(cfg: Config, reason: str) -> None:
     """Turn the config's SyncBN layers into BN, warning once if there were any."""
-    sync_norms = list(typed_dicts(cfg.model, 'SyncBN', 'MMSyncBN'))
+    sync_norms = list(typed_dicts(cfg.model, *SYNC_NORMS))
     for norm_cfg in sync_norms:
         norm_cfg['type'] = 'BN'
         norm_cfg.pop('stats_mode', None)

@@ -26,6 +26,7 @@ from mmrethink.datasets import make_detection_set, make_voc_set
 from mmrethink.datasets.coco_subset import load_coco, make_subset
 
 from .configs import backbone_checkpoint, typed_dicts
+from .launch import SYNC_NORMS
 from .shrink import shrink_images, shrink_model
 
 # One leaf of each family: scratch and pretrained x GN and SyncBN x Mask and Faster
@@ -133,6 +134,7 @@ def _short_schedule(cfg: Config, iters: int, checkpoint_interval: int) -> None:
             scheduler.milestones = [iters // 2, iters - 1]
     cfg.default_hooks.checkpoint.interval = checkpoint_interval
     cfg.default_hooks.logger.interval = 1
+    cfg.log_processor.window_size = 1  # each iteration's own loss and time, not a mean
 
 
 def make_backbone_checkpoint(cfg: Config, path: str) -> str:
@@ -144,7 +146,7 @@ def make_backbone_checkpoint(cfg: Config, path: str) -> str:
     init_cfg = backbone_checkpoint(cfg.model)
     backbone_cfg = copy.deepcopy(cfg.model.backbone)
     backbone_cfg.pop('init_cfg', None)
-    for norm_cfg in typed_dicts(backbone_cfg, 'SyncBN', 'MMSyncBN'):
+    for norm_cfg in typed_dicts(backbone_cfg, *SYNC_NORMS):
         norm_cfg.update(type='BN')  # the same tensors; SyncBN needs a process group
     with DefaultScope.overwrite_default_scope('mmdet'):
         backbone = MODELS.build(backbone_cfg)

@@ -10,7 +10,9 @@ _base_ = './mask-rcnn_r50_fpn_gn-all.py'
 # torch's SyncBatchNorm in the heads too (not mmcv's MMSyncBN): torch 2.x gives an empty
 # RoI batch zero weight in the statistics and still joins the collectives, and weights
 # each GPU by its sample count; configs/modern/README.md has what was checked and where.
-norm_cfg = dict(_delete_=True, type='SyncBN', requires_grad=True)
+# EmptySafeSyncBN: torch's SyncBN, also under mixed precision on a GPU without RoIs
+# (mmrethink/models/empty_safe_sync_bn.py).
+norm_cfg = dict(_delete_=True, type='EmptySafeSyncBN', requires_grad=True)
 model = dict(
     # pytorch-style input (RGB, ImageNet mean/std) in both arms, for torchvision's BN
     # ImageNet ResNets that the pretrained twin fine-tunes (README: "caffe or pytorch").

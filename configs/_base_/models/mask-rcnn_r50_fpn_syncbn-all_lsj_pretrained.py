@@ -7,7 +7,9 @@
 # sets depth=101 and the resnet101 file.
 _base_ = './mask-rcnn_r50_fpn_gn-all.py'
 
-norm_cfg = dict(_delete_=True, type='SyncBN', requires_grad=True)
+# EmptySafeSyncBN: torch's SyncBN, also under mixed precision on a GPU without RoIs
+# (mmrethink/models/empty_safe_sync_bn.py).
+norm_cfg = dict(_delete_=True, type='EmptySafeSyncBN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(
         mean=[123.675, 116.28, 103.53],

@@ -212,7 +212,9 @@ class ArmGuardHook(Hook):
         """An error if the checkpoint at ``path`` was written by another arm (or says not)."""
         if '://' not in path and not osp.isfile(path):
             return [
-                f'--resume {path}: no such checkpoint. Pass an existing one, or --resume alone.'
+                f'--resume: checkpoint {path} does not exist. Pass an existing one; with '
+                '--resume alone it is the one work_dir/last_checkpoint names: fix or delete '
+                'that file.'
             ]
         meta = CheckpointLoader.load_checkpoint(path, map_location='cpu', logger='silent').get(
             'meta', {}

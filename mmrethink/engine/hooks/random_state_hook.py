@@ -37,9 +37,16 @@ def set_random_states(states: Dict) -> None:
     random.setstate(states['python'])
     name, key, position, has_gauss, gauss = states['numpy']
     np.random.set_state((name, np.array(key, dtype=np.uint32), position, has_gauss, gauss))
-    torch.set_rng_state(states['torch'])
+    # Runner.resume loads checkpoints onto the GPU; generator states must be CPU bytes.
+    torch.set_rng_state(states['torch'].cpu())
     if 'cuda' in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state(states['cuda'])
+        torch.cuda.set_rng_state(states['cuda'].cpu())
+
+
+def _replayed_sampler(runner: 'Runner') -> Optional[object]:
+    """The sampler a ReplayingIterBasedTrainLoop replays, if the run has one."""
+    loop = runner.train_loop
+    return loop.dataloader.batch_sampler.sampler if getattr(loop, 'replays', False) else None
 
 
 @HOOKS.register_module()
@@ -77,6 +84,9 @@ class RandomStateHook(Hook):
         checkpoint of another iteration, as mmengine's best checkpoints)."""
         if self.gathered is not None and checkpoint['meta'].get('iter') == self.gathered[0]:
             checkpoint['random_states'] = self.gathered[1]
+        sampler = _replayed_sampler(runner)
+        if sampler is not None:
+            checkpoint['meta']['sampler_seed'] = sampler.seed
 
     def after_load_checkpoint(self, runner: 'Runner', checkpoint: Dict) -> None:
         """Keep this rank's states of the resumed checkpoint for its next iteration."""
@@ -97,6 +107,9 @@ class RandomStateHook(Hook):
             return
         self.pending = (iteration, states[get_rank()])
         self.resumed_from = checkpoint_to_resume(runner)
+        sampler = _replayed_sampler(runner)
+        if sampler is not None and 'sampler_seed' in checkpoint['meta']:
+            sampler.seed = checkpoint['meta']['sampler_seed']  # the stream to replay
 
     def before_train_iter(self, runner: 'Runner', batch_idx: int, data_batch=None) -> None:
         """Set the states taken at the last checkpoint, before the iteration after it."""

@@ -57,9 +57,10 @@ class ReplayingIterBasedTrainLoop(IterBasedTrainLoop):
 
     The train dataloader draws a replayable stream (:func:`replayable`). On resume at
     iteration k the batch sampler drops its first k batches, drawing their indices
-    only, with the checkpoint's seed: no image is loaded and no random number of the
-    run is consumed, so iteration k + 1 gets the batch, and the augmentations, it got in
-    the uninterrupted run. With ``RandomStateHook`` (every pack config has both) the
+    only, with the sampler seed the checkpoint records (RandomStateHook): no image is
+    loaded and no random number of the run is consumed, so iteration k + 1 gets the
+    batch, and the augmentations, it got in the uninterrupted run. With
+    ``RandomStateHook`` (every pack config has both) the
     model's random draws continue exactly too. Arguments as ``IterBasedTrainLoop``.
     """
 
@@ -77,8 +78,7 @@ class ReplayingIterBasedTrainLoop(IterBasedTrainLoop):
         """Train; after a resume, continue the stream where the checkpoint left it."""
         if self._iter > 0 and self.replays:
             batches = self.dataloader.batch_sampler
-            batches.sampler.seed = self.runner.seed  # the resumed run's, as the checkpoint's
-            batches.skip = self._iter
+            batches.skip = self._iter  # its sampler has the checkpoint's seed (RandomStateHook)
             fresh = type(self.dataloader_iterator)(self.dataloader)
             self.dataloader_iterator = _Drawn(self._iter, fresh)
         return super().run()
