@@ -19,6 +19,7 @@ from mmengine.config import Config
 
 import mmrethink  # noqa: F401
 from mmrethink.datasets import shapes_config_options
+from mmrethink.engine.hooks.convergence_hook import read_convergence
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DIST_TRAIN = osp.join(REPO, 'tools', 'dist_train.sh')
@@ -112,9 +113,9 @@ def load_config(path: str) -> Config:
     return copy.deepcopy(_parsed(path))
 
 
-def convergence(work_dir: str) -> list:
-    with open(osp.join(work_dir, 'convergence.jsonl')) as f:
-        return [json.loads(line) for line in f]
+def convergence(work_dir: str) -> List[Dict]:
+    """A work dir's evaluation records, as the package reads them (last per iteration)."""
+    return list(read_convergence(osp.join(work_dir, 'convergence.jsonl')))
 
 
 def checkpoint_iter(path: str) -> int:

@@ -2,7 +2,7 @@
 data loader workers): killed after a checkpoint and resumed, it logs the losses of the
 uninterrupted run at every later iteration and ends with its metrics."""
 
-import glob
+import itertools
 import json
 import os
 import os.path as osp
@@ -17,7 +17,10 @@ from helpers import (
     convergence,
     kill_after_first_checkpoint,
     run,
+    scalars,
 )
+from mmrethink.datasets import PositionedInfiniteSampler
+from mmrethink.datasets.replayable_stream import decode
 from mmrethink.utils.trial import family_config_path, trial_config, write_trial_config
 
 ITERS = 8  # checkpoints and evaluations every 2
@@ -25,13 +28,7 @@ ITERS = 8  # checkpoints and evaluations every 2
 
 def _losses(work_dir: str) -> dict:
     """Every loss term logged at each iteration, the last session's where repeated."""
-    losses = {}
-    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(path) as f:
-            for record in map(json.loads, f):
-                if 'loss' in record:
-                    losses[record['iter']] = {k: v for k, v in record.items() if 'loss' in k}
-    return losses
+    return {r['iter']: {k: v for k, v in r.items() if 'loss' in k} for r in scalars(work_dir)}
 
 
 def _cmd(path: str, processes: int, work_dir: str) -> list:
@@ -97,6 +94,7 @@ def _assert_resume_is_exact(processes, workers, trial_data, tmp_path, during='ev
         for term, value in expected[iteration].items():
             assert got[iteration][term] == pytest.approx(value, abs=1e-6), (iteration, term)
     assert convergence(resumed) == convergence(whole)  # every evaluation's metrics
+    assert len(convergence(whole)) == ITERS // 2
 
 
 @pytest.mark.slow
@@ -109,3 +107,25 @@ def test_run_killed_during_an_evaluation_resumes_exactly(processes, workers, tri
 @pytest.mark.slow
 def test_run_killed_during_a_checkpoint_write_resumes_exactly(trial_data, tmp_path):
     _assert_resume_is_exact(1, 0, trial_data, tmp_path, during='checkpoint write')
+
+
+@pytest.mark.parametrize('world_size', [1, 3])
+def test_positioned_sampler_draws_infinite_samplers_stream(world_size, monkeypatch):
+    """Each rank gets mmengine's InfiniteSampler indices in its order, each with its own
+    stream position (rank r: r, r + world_size, ...) and the seed."""
+    import mmengine.dataset.sampler as sampler_module
+    from mmengine.dataset import InfiniteSampler
+
+    import mmrethink.datasets.replayable_stream  # noqa: F401
+
+    dataset = list(range(10))
+    for rank in range(world_size):
+        monkeypatch.setattr(sampler_module, 'get_dist_info', lambda: (rank, world_size))
+        ours = PositionedInfiniteSampler(dataset, seed=3)
+        theirs = InfiniteSampler(dataset, seed=3)
+        keys = list(itertools.islice(iter(ours), 25))
+        decoded = [decode(k, len(dataset)) for k in keys]
+        assert [i for i, _, _ in decoded] == list(itertools.islice(iter(theirs), 25))
+        assert [p for _, p, _ in decoded] == list(range(rank, rank + 25 * world_size, world_size))
+        assert {s for _, _, s in decoded} == {3}
+        assert list(itertools.islice(iter(ours), 25)) == keys  # every pass starts afresh

@@ -58,16 +58,16 @@ class PositionedInfiniteSampler(InfiniteSampler):
     def __iter__(self) -> Iterator[int]:
         generator = torch.Generator()
         generator.manual_seed(self.seed)
-        position = 0
-        while True:  # the stream of InfiniteSampler._infinite_indices, position by position
+        start = 0  # the stream position of this pass's first index
+        while True:  # the stream of InfiniteSampler._infinite_indices, one pass at a time
             if self.shuffle:
                 order = torch.randperm(self.size, generator=generator).tolist()
             else:
-                order = range(self.size)
-            for index in order:
-                if position % self.world_size == self.rank:
-                    yield encode(index, position, self.seed, self.size)
-                position += 1
+                order = list(range(self.size))
+            # this rank's positions: start + i with (start + i) % world_size == rank
+            for i in range((self.rank - start) % self.world_size, self.size, self.world_size):
+                yield encode(order[i], start + i, self.seed, self.size)
+            start += self.size
 
 
 @DATASETS.register_module()
@@ -89,11 +89,6 @@ class PositionSeededDataset(Dataset):
         if name == 'dataset':  # not yet set (unpickling): no recursion
             raise AttributeError(name)
         return getattr(self.dataset, name)
-
-    @property
-    def metainfo(self) -> Dict:
-        """The wrapped dataset's metainfo."""
-        return self.dataset.metainfo
 
     def get_data_info(self, key: int) -> Dict:
         """What batch samplers read (image sizes), for an encoded key."""

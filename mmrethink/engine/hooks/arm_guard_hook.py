@@ -4,6 +4,7 @@ import os.path as osp
 import re
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple
 
+import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.hooks import Hook
@@ -99,6 +100,16 @@ def checkpoint_state(model: nn.Module) -> Dict[str, Tuple[int, ...]]:
     state = {n: tuple(p.shape) for n, p in model.named_parameters()}
     state.update((n, tuple(b.shape)) for n, b in model.named_buffers() if n.endswith(STATISTICS))
     return state
+
+
+def _checkpoint_meta(path: str) -> Dict:
+    """A checkpoint's ``meta``; a local file is memory-mapped, so its tensors are not
+    read (the Runner loads the file right after, for the resume itself)."""
+    if '://' in path:
+        checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu', logger='silent')
+    else:
+        checkpoint = torch.load(path, map_location='cpu', mmap=True, weights_only=True)
+    return checkpoint.get('meta', {})
 
 
 @HOOKS.register_module()
@@ -216,9 +227,7 @@ class ArmGuardHook(Hook):
                 '--resume alone it is the one work_dir/last_checkpoint names: fix or delete '
                 'that file.'
             ]
-        meta = CheckpointLoader.load_checkpoint(path, map_location='cpu', logger='silent').get(
-            'meta', {}
-        )
+        meta = _checkpoint_meta(path)
         arm = meta.get('arm') or self._arm_in_config(meta.get('cfg'))
         if arm == self.arm:
             return []
