@@ -146,10 +146,8 @@ def main() -> None:
     report = osp.join(out, 'report')
     os.makedirs(report, exist_ok=True)
     written = write_report(
-        runs,
+        {args.name or osp.basename(out): runs},
         report,
-        summary.train_ann,
-        args.gpus * batch_per_gpu,
         title=f'Scratch or pre-trained on {args.name or osp.basename(out)}',
         preamble=f'{regime(summary.num_train_images)}\n\n',
     )

@@ -21,7 +21,7 @@ from mmengine.config import Config
 from mmrethink.datasets.coco_subset import load_coco
 from mmrethink.utils.configs import backbone_checkpoint
 
-from .figures import plt, save_png_svg
+from .figures import panels, save_png_svg
 from .runs import Run
 
 # He et al. 2019, Sec. 3 / Fig. 1: ~1.28M images, ~100 epochs, 224x224 crops, one
@@ -207,10 +207,10 @@ def arm_samples(
 def measured_samples(run: Run, pre_training: Dict[str, float] = IMAGENET) -> ArmSamples:
     """What one finished run was shown, as its ConvergenceHook counted the real batches.
 
-    For training sets without an annotation file (SyntheticShapesStream); a run whose
-    backbone loaded a checkpoint is counted with ``pre_training``.
+    What a report of finished runs counts (no annotation file needed: SyntheticShapesStream
+    has none); a run whose backbone loaded a checkpoint is counted with ``pre_training``.
     """
-    last = run.final
+    last = run.last_evaluation
     if not all(kind in last for kind in KINDS):
         raise ValueError(f'{run.name}: no counted images/instances/pixels; did it evaluate?')
     pre = pre_training if run.config and backbone_checkpoint(run.config.model) else NOTHING
@@ -231,7 +231,7 @@ def samples_table(arms: Sequence[ArmSamples]) -> str:
 
 def plot_samples(arms: Sequence[ArmSamples], out_stem: str) -> List[str]:
     """Bar chart per kind, pre-training stacked under fine-tuning (log scale)."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    fig, axes = panels(3, 13 / 3, 4.2)
     names = [a.name for a in arms]
     for ax, kind in zip(axes, KINDS):
         pre = [a.pre_training[kind] for a in arms]

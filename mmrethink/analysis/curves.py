@@ -1,23 +1,43 @@
-"""AP against iterations or images seen, one line per arm (the paper's Figures 2-5)."""
+"""AP against iterations or images seen (the paper's Figures 2-5).
+
+:func:`plot_curves` draws any runs, one line each (tools/plot_curves.py);
+:func:`plot_pairs` draws paired experiments, scratch and pretrained arm of each pair,
+with the window the convergence rule judged shaded on each curve.
+"""
 
 from typing import Dict, List, Sequence
 
-from .figures import plt, save_png_svg
-from .runs import Run
+from matplotlib.axes import Axes
+
+from .convergence import convergence
+from .figures import panels, save_png_svg
+from .runs import Run, ap_points
 
 METRICS = {'coco/bbox_mAP': 'bbox AP', 'coco/segm_mAP': 'mask AP'}
 X_AXES = {'iter': 'iterations', 'images': 'images seen'}
+ARM_COLOURS = {'scratch': 'C0', 'pretrained': 'C1'}
+PAIR_STYLES = (dict(ls='-', marker='o'), dict(ls=':', marker='s'), dict(ls='--', marker='^'))
 
 
 def curve(run: Run, metric: str, x: str = 'iter') -> List[tuple]:
-    """``(x, AP in percent)`` points of one run.
-
-    An evaluation with no detection at all has no COCO metrics: it is drawn at AP 0,
-    unless the run never reports the metric (a Faster R-CNN has no mask AP).
-    """
-    if not any(metric in r for r in run.records):
+    """``(x, AP in points)`` of every evaluation; none if the run never reports ``metric``."""
+    if not run.reports(metric):
         return []
-    return [(r[x], 100 * r.get(metric, 0.0)) for r in run.records if r.get(metric, 0.0) >= 0]
+    return [(r[x], ap_points(r, metric)) for r in run.records]
+
+
+def _present(runs: Sequence[Run], metrics: Dict[str, str]) -> Dict[str, str]:
+    present = {m: t for m, t in metrics.items() if any(r.reports(m) for r in runs)}
+    if not present:
+        raise ValueError(f'none of the runs has any of the metrics {list(metrics)}')
+    return present
+
+
+def _label_axes(ax: Axes, title: str, x: str) -> None:
+    ax.set_xlabel(X_AXES[x])
+    ax.set_ylabel(f'{title} (%)')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc='upper left')
 
 
 def plot_curves(
@@ -26,11 +46,9 @@ def plot_curves(
     """Draw each metric in its own panel; LR drops dashed in the run's colour."""
     if x not in X_AXES:
         raise ValueError(f'x must be one of {list(X_AXES)}, got {x!r}')
-    present = {m: t for m, t in metrics.items() if any(curve(r, m, x) for r in runs)}
-    if not present:
-        raise ValueError(f'none of the runs has any of the metrics {list(metrics)}')
-    fig, axes = plt.subplots(1, len(present), figsize=(5.5 * len(present), 4.2), squeeze=False)
-    for ax, (metric, title) in zip(axes[0], present.items()):
+    present = _present(runs, metrics)
+    fig, axes = panels(len(present), 5.5, 4.2)
+    for ax, (metric, title) in zip(axes, present.items()):
         for i, run in enumerate(runs):
             points = curve(run, metric, x)
             if not points:
@@ -40,10 +58,38 @@ def plot_curves(
             for drop in run.milestones:
                 ax.axvline(_x_at_iter(run, drop, x), color=colour, ls='--', lw=0.8, alpha=0.6)
         ax.set_title(f'{title} (LR drops dashed)')
-        ax.set_xlabel(X_AXES[x])
-        ax.set_ylabel(f'{title} (%)')
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        _label_axes(ax, title, x)
+    return save_png_svg(fig, out_stem)
+
+
+def plot_pairs(pairs: Dict[str, Dict[str, Run]], out_stem: str) -> List[str]:
+    """``pairs[pair][arm]`` against iterations: arm by colour, pair by line style, LR drops
+    dashed, and on each curve the window the convergence rule judged, drawn thick."""
+    runs = [run for arms in pairs.values() for run in arms.values()]
+    present = _present(runs, METRICS)
+    fig, axes = panels(len(present), 6.5, 4.6)
+    for ax, (metric, title) in zip(axes, present.items()):
+        drops = set()
+        for style, (pair, arms) in zip(PAIR_STYLES, pairs.items()):
+            for arm, run in arms.items():
+                points = curve(run, metric)
+                verdict = convergence(run, metric)
+                colour = ARM_COLOURS[arm]
+                ax.plot(
+                    *zip(*points),
+                    ms=4,
+                    color=colour,
+                    **style,
+                    label=f'{arm}, {pair}: {verdict.describe()}',
+                )
+                judged = [(i, a) for i, a in points if verdict.window[0] <= i <= verdict.window[1]]
+                if judged:
+                    ax.plot(*zip(*judged), color=colour, lw=4, alpha=0.35)
+                drops.update(run.milestones)
+        for drop in sorted(drops):
+            ax.axvline(drop, color='0.4', ls='--', lw=0.8)
+        ax.set_title(f'{title}: LR drops dashed, convergence window thick')
+        _label_axes(ax, title, 'iter')
     return save_png_svg(fig, out_stem)
 
 

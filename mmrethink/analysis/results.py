@@ -5,7 +5,7 @@ from typing import Dict, Optional, Sequence
 
 from mmengine.fileio import load
 
-from .runs import Run
+from .runs import Run, ap_points
 
 REFERENCE_FILE = osp.join(osp.dirname(__file__), 'reference_results.yml')
 # The first metric a run reports: COCO box/mask AP, or VOC mAP (AP50); all in [0, 1].
@@ -18,11 +18,10 @@ def load_reference(path: str = REFERENCE_FILE) -> Dict:
     return load(path)
 
 
-def _metric(record: Dict, keys: Sequence[str]) -> Optional[float]:
-    for key in keys:
-        if key in record and record[key] >= 0:
-            return 100 * record[key]
-    return None
+def _last_ap(run: Run, keys: Sequence[str]) -> Optional[float]:
+    """The last evaluation's AP under the first of ``keys`` the run reports, else None."""
+    key = next((k for k in keys if run.reports(k)), None)
+    return None if key is None else ap_points(run.last_evaluation, key)
 
 
 def _fmt(value: Optional[float]) -> str:
@@ -44,8 +43,8 @@ def results_table(
     )
     lines = [header, '|---|---|---|---|---|---|---|---|']
     for run in runs:
-        last = run.final
-        box, mask = _metric(last, BOX_KEYS), _metric(last, MASK_KEYS)
+        last = run.last_evaluation
+        box, mask = _last_ap(run, BOX_KEYS), _last_ap(run, MASK_KEYS)
         quoted = reference['results'].get(run.name, {}).get(source, {})
         lines.append(
             f'| {run.name} | {last.get("iter", "—")} | {_fmt(box)} | {_fmt(mask)} | '

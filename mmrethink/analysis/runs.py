@@ -21,9 +21,32 @@ class Run:
     milestones: List[int] = field(default_factory=list)
 
     @property
-    def final(self) -> Dict:
+    def last_evaluation(self) -> Dict:
         """The last evaluation record ({} before any)."""
         return self.records[-1] if self.records else {}
+
+    @property
+    def first_lr_drop(self) -> int:
+        """Where the full-LR stage ends: the first LR drop, or the last evaluation."""
+        return self.milestones[0] if self.milestones else self.last_evaluation.get('iter', 0)
+
+    def reports(self, metric: str) -> bool:
+        """Whether any evaluation of the run wrote ``metric`` (a Faster R-CNN has no mask AP)."""
+        return any(metric in record for record in self.records)
+
+    def at(self, iteration: int) -> Optional[Dict]:
+        """The evaluation record of ``iteration``, if the run evaluated there."""
+        return next((r for r in self.records if r['iter'] == iteration), None)
+
+
+def ap_points(record: Dict, metric: str) -> float:
+    """One evaluation's AP in points: the one reading of AP in the pack.
+
+    mmdet writes no COCO metric when nothing at all was detected, and COCO writes -1
+    where it had nothing to score; both mean the arm scored nothing there, so both count
+    as 0. Whether a run has the metric at all is :meth:`Run.reports`.
+    """
+    return 100 * max(record.get(metric, 0.0), 0.0)
 
 
 def _dumped_config(work_dir: str) -> Optional[str]:

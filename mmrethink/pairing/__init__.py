@@ -5,14 +5,13 @@
 
 from .configs import PairedConfigs, write_pair
 from .dataset import DatasetSummary, PairingError, inspect_dataset, regime
-from .report import pair_summary, write_report
+from .report import write_report
 
 __all__ = [
     'DatasetSummary',
     'PairedConfigs',
     'PairingError',
     'inspect_dataset',
-    'pair_summary',
     'regime',
     'write_pair',
     'write_report',

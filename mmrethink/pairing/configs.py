@@ -3,7 +3,7 @@
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from mmrethink.engine.hooks.arm_guard_hook import ARMS
 
@@ -29,78 +29,75 @@ def _as_call(value: object) -> str:
     return repr(value)
 
 
-def _model_overrides(
+def arm_config_text(base: str, comments: Sequence[str], settings: Dict[str, object]) -> str:
+    """An arm's config as a short diff on ``base``: the comments, ``_base_``, then one
+    ``key = dict(...)`` line per setting, and the test split set as the validation one.
+
+    The one writer of the pack's generated configs (tools/pair_experiment.py, the demo).
+    """
+    lines = [f'# {line}' for line in comments] + [f'_base_ = {base!r}', '']
+    lines += [f'{key} = {_as_call(value)}' for key, value in settings.items()]
+    lines += ['test_dataloader = val_dataloader', 'test_evaluator = val_evaluator']
+    return '\n'.join(lines) + '\n'
+
+
+def _model_settings(
     summary: DatasetSummary,
     algorithm: str,
     depth: int,
     arm: str,
     checkpoint: Optional[str],
     prefix: Optional[str],
-) -> str:
-    heads = f'bbox_head=dict(num_classes={len(summary.classes)})'
+) -> Dict[str, object]:
+    roi_head: Dict[str, object] = dict(bbox_head=dict(num_classes=len(summary.classes)))
     if algorithm == 'mask':
-        heads += f', mask_head=dict(num_classes={len(summary.classes)})'
-    backbone = {}
+        roi_head['mask_head'] = dict(num_classes=len(summary.classes))
+    backbone: Dict[str, object] = {}
     if algorithm == 'box' and depth == 101:  # the pack's Faster R-CNN arms are R50
         backbone['depth'] = 101
         if arm == 'pretrained':
             backbone['init_cfg'] = dict(checkpoint=GN_101)
     if arm == 'pretrained' and checkpoint:
         backbone['init_cfg'] = dict(checkpoint=checkpoint, **({'prefix': prefix} if prefix else {}))
-    backbone_text = f'backbone={_as_call(backbone)}, ' if backbone else ''
-    return f'model = dict({backbone_text}roi_head=dict({heads}))\n'
+    return dict(**({'backbone': backbone} if backbone else {}), roi_head=roi_head)
 
 
-def _config_text(
-    summary: DatasetSummary,
-    arm: str,
-    base: str,
-    header: str,
-    batch_per_gpu: Optional[int],
-    model: str,
-    schedule: str,
-) -> str:
-    def split(ann: str, images: str) -> str:
-        return (
-            f"data_root='', ann_file={ann!r}, data_prefix=dict(img={images!r}), metainfo=metainfo"
+def _data_settings(summary: DatasetSummary, batch_per_gpu: Optional[int]) -> Dict[str, object]:
+    def split(ann: str, images: str) -> Dict[str, object]:
+        return dict(
+            data_root='',
+            ann_file=ann,
+            data_prefix=dict(img=images),
+            metainfo=dict(classes=tuple(summary.classes)),
         )
 
-    return (
-        f'# The {arm} arm of a paired experiment (tools/pair_experiment.py).\n'
-        f'# {regime(summary.num_train_images)}\n'
-        f'{header}'
-        f'_base_ = {base!r}\n\n'
-        f'metainfo = dict(classes={tuple(summary.classes)!r})\n'
-        'train_dataloader = dict('
-        + (f'batch_size={batch_per_gpu}, ' if batch_per_gpu else '')
-        + f'dataset=dict({split(summary.train_ann, summary.train_images)}))\n'
-        f'val_dataloader = dict(dataset=dict({split(summary.val_ann, summary.val_images)}))\n'
-        'test_dataloader = val_dataloader\n'
-        f'val_evaluator = dict(ann_file={summary.val_ann!r})\n'
-        'test_evaluator = val_evaluator\n' + model + schedule
+    batch = {'batch_size': batch_per_gpu} if batch_per_gpu else {}
+    return dict(
+        train_dataloader=dict(**batch, dataset=split(summary.train_ann, summary.train_images)),
+        val_dataloader=dict(dataset=split(summary.val_ann, summary.val_images)),
+        val_evaluator=dict(ann_file=summary.val_ann),
     )
 
 
-def _schedule_text(
+def _schedule_settings(
     schedule: DatasetSchedule, lr: Optional[float], total_batch: Optional[int]
-) -> str:
-    """The arm's schedule lines; with the LR scaled to ``total_batch``, that LR and the
-    batch that ``--auto-scale-schedule`` would rescale both from."""
-    text = (
-        f'train_cfg = dict(max_iters={schedule.max_iters}, val_interval={schedule.val_interval})\n'
-        f'param_scheduler = dict(milestones={list(schedule.milestones)}, '
-        f'warmup_iters={schedule.warmup_iters})\n'
-        f'default_hooks = dict(checkpoint=dict(interval={schedule.val_interval}))\n'
+) -> Dict[str, object]:
+    """The arm's schedule; with the LR scaled to ``total_batch``, that LR and the batch
+    that ``--auto-scale-schedule`` would rescale both from."""
+    settings: Dict[str, object] = dict(
+        train_cfg=dict(max_iters=schedule.max_iters, val_interval=schedule.val_interval),
+        param_scheduler=dict(
+            milestones=list(schedule.milestones), warmup_iters=schedule.warmup_iters
+        ),
+        default_hooks=dict(checkpoint=dict(interval=schedule.val_interval)),
     )
-    if lr is None:
-        return text
-    return text + (
-        f'optim_wrapper = dict(optimizer=dict(lr={lr:.10g}))\n'
-        '# The schedule and LR above are for this total batch: tools/train.py\n'
-        '# --auto-scale-schedule on another one rescales them from it.\n'
-        f'auto_scale_schedule = dict(base_batch_size={total_batch})\n'
-        f'auto_scale_lr = dict(base_batch_size={total_batch})\n'
-    )
+    if lr is not None:
+        settings.update(
+            optim_wrapper=dict(optimizer=dict(lr=float(f'{lr:.10g}'))),
+            auto_scale_schedule=dict(base_batch_size=total_batch),
+            auto_scale_lr=dict(base_batch_size=total_batch),
+        )
+    return settings
 
 
 def _base_template(recipe: Recipe, algorithm: str, norm: str, train_ann: str) -> str:
@@ -228,18 +225,25 @@ def write_pair(
     note = _lr_note(chosen, total_batch, lr)
     os.makedirs(out_dir, exist_ok=True)
     for arm, path in paths.items():
-        model = _model_overrides(summary, algorithm, depth, arm, checkpoint, checkpoint_prefix)
-        header = (
-            f'# Recipe: {chosen.name} (--recipe).\n'
-            f'# Schedule: {schedules[arm].derivation}\n# LR: {note}\n'
-        )
-        schedule = _schedule_text(schedules[arm], lr, total_batch)
-        with open(path, 'w') as f:
-            f.write(
-                _config_text(
-                    summary, arm, base.format(arm=arm), header, batch_per_gpu, model, schedule
-                )
+        comments = [
+            f'The {arm} arm of a paired experiment (tools/pair_experiment.py).',
+            regime(summary.num_train_images),
+            f'Recipe: {chosen.name} (--recipe).',
+            f'Schedule: {schedules[arm].derivation}',
+            f'LR: {note}',
+        ]
+        if lr is not None:
+            comments.append(
+                'The schedule and LR are for the total batch of auto_scale_schedule: '
+                'tools/train.py --auto-scale-schedule on another one rescales them from it.'
             )
+        settings = dict(
+            **_data_settings(summary, batch_per_gpu),
+            model=_model_settings(summary, algorithm, depth, arm, checkpoint, checkpoint_prefix),
+            **_schedule_settings(schedules[arm], lr, total_batch),
+        )
+        with open(path, 'w') as f:
+            f.write(arm_config_text(base.format(arm=arm), comments, settings))
     return PairedConfigs(paths, schedules, note)
 
 

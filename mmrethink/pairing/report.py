@@ -1,88 +1,77 @@
-"""The answer of a paired experiment: figures, tables and a summary from its two runs."""
+"""The report of paired experiments: figures, tables and the answers, from their runs.
+
+One writer for both users of pairs: tools/pair_experiment.py (one pair, on the user's
+data) and the demo (a plentiful and a scarce pair, the paper's three claims). The
+answers come from mmrethink.analysis.claims, so both say "caught up" and "undecided"
+by the same rule.
+"""
 
 import os.path as osp
 from typing import Dict, List
 
-from mmrethink.analysis.accounting import IMAGENET, arm_samples, plot_samples, samples_table
-from mmrethink.analysis.curves import plot_curves
+from mmrethink.analysis.accounting import IMAGENET, measured_samples, plot_samples, samples_table
+from mmrethink.analysis.claims import (
+    PairComparison,
+    catch_up,
+    claim_answers,
+    early_lead,
+    pair_details,
+)
+from mmrethink.analysis.convergence import MIN_EVALUATIONS, TOLERANCE, WINDOW
+from mmrethink.analysis.curves import plot_curves, plot_pairs
 from mmrethink.analysis.results import results_table
 from mmrethink.analysis.runs import Run
 
-METRICS = (('coco/bbox_mAP', 'box'), ('coco/segm_mAP', 'mask'))
+RULE = (
+    f'Convergence rule (mmrethink/analysis/convergence.py): over the last {WINDOW:.0%} of '
+    'the full-LR stage (up to the first LR drop), the least-squares line through the box '
+    f'AP evaluations (at least {MIN_EVALUATIONS}) rises by less than {TOLERANCE:g} point. '
+    f'Arms within {TOLERANCE:g} point are comparable: a gap within it is no lead and counts '
+    'as caught up; an answer about final accuracy is "undecided" unless both arms converged.'
+)
 
 
-def pair_summary(scratch: Run, pretrained: Run) -> str:
-    """Finals, the gap at each evaluation, and whether (and when) scratch caught up.
-
-    An evaluation without a single detection has no COCO metrics; it counts as AP 0.
-    """
-    lines = []
-    for arm, run in (('scratch', scratch), ('pretrained', pretrained)):
-        last = run.final
-        lines.append(
-            f'- {arm}: box AP {100 * last.get("coco/bbox_mAP", 0):.1f}'
-            + (
-                f', mask AP {100 * last.get("coco/segm_mAP", 0):.1f}'
-                if any('coco/segm_mAP' in r for r in run.records)
-                else ''
-            )
-            + f' after {last.get("iter", 0)} iterations'
-        )
-    for metric, label in METRICS:
-        if not any(metric in r for r in scratch.records + pretrained.records):
-            continue
-        gaps = [
-            (r['iter'], 100 * (p.get(metric, 0) - r.get(metric, 0)))
-            for r, p in zip(scratch.records, pretrained.records)
-        ]
-        lines.append(
-            f'- {label} AP gap (pretrained - scratch) at each evaluation: '
-            + ', '.join(f'{i}: {g:+.1f}' for i, g in gaps)
-        )
-        target = 100 * pretrained.final.get(metric, 0)
-        best = max(scratch.records, key=lambda r: r.get(metric, 0))
-        caught = next(
-            (r['iter'] for r in scratch.records if 100 * r.get(metric, 0) >= target), None
-        )
-        if caught is not None:
-            lines.append(
-                f"- scratch reached the pretrained arm's final {label} AP "
-                f'({target:.1f}) at iteration {caught}.'
-            )
-        else:
-            lines.append(
-                f"- scratch reached {100 * best.get(metric, 0):.1f} of the pretrained arm's "
-                f'{target:.1f} {label} AP at best (iteration {best["iter"]}); it did not catch '
-                f'up within {scratch.final.get("iter", 0)} iterations.'
-            )
-    return '\n'.join(lines)
+def answers(pairs: Dict[str, Dict[str, Run]]) -> List[str]:
+    """The claims the pairs can answer: all three for ``plentiful`` and ``scarce``,
+    early convergence and catch-up for a single pair; then each pair's details."""
+    compared = {
+        name: PairComparison(arms['scratch'], arms['pretrained']) for name, arms in pairs.items()
+    }
+    if set(compared) == {'plentiful', 'scarce'}:
+        lines = claim_answers(compared['plentiful'], compared['scarce'])
+    elif len(compared) == 1:
+        (pair,) = compared.values()
+        lines = [early_lead(compared), catch_up(pair)]
+    else:
+        raise ValueError(f'pairs must be one pair or plentiful and scarce, got {sorted(pairs)}')
+    for name, pair in compared.items():
+        lines += ['', f'### {name}', *pair_details(pair)]
+    return lines
 
 
 def write_report(
-    runs: Dict[str, Run],
+    pairs: Dict[str, Dict[str, Run]],
     out_dir: str,
-    train_ann: str,
-    total_batch: int,
-    pre_training: Dict[str, float] = IMAGENET,
-    title: str = 'Paired experiment',
+    title: str,
     preamble: str = '',
+    pre_training: Dict[str, float] = IMAGENET,
 ) -> List[str]:
-    """Curves (iterations, images seen), results and samples tables, and summary.md."""
-    figures = plot_curves(list(runs.values()), osp.join(out_dir, 'curves'))
-    figures += plot_curves(list(runs.values()), osp.join(out_dir, 'curves_images'), x='images')
-    arms = [
-        arm_samples(run.config, arm, train_ann, total_batch, pre_training)
-        for arm, run in runs.items()
-    ]
-    figures += plot_samples(arms, osp.join(out_dir, 'samples'))
-    tables = dict(results=results_table(list(runs.values())), samples=samples_table(arms))
-    summary = pair_summary(runs['scratch'], runs['pretrained'])
-    for name, table in tables.items():
-        with open(osp.join(out_dir, f'{name}.md'), 'w') as f:
-            f.write(table + '\n')
-    with open(osp.join(out_dir, 'summary.md'), 'w') as f:
-        f.write(
-            f'# {title} (measured)\n\n{preamble}{summary}\n\n## Results\n\n'
-            f'{tables["results"]}\n\n## Samples seen\n\n{tables["samples"]}\n'
-        )
-    return figures + [osp.join(out_dir, f'{n}.md') for n in (*tables, 'summary')]
+    """``pairs[pair][arm]``: curves (iterations, images seen), results and samples
+    tables, and summary.md; each table in its own file too. Returns the paths."""
+    runs = [run for arms in pairs.values() for run in arms.values()]
+    written = plot_pairs(pairs, osp.join(out_dir, 'curves'))
+    written += plot_curves(runs, osp.join(out_dir, 'curves_images'), x='images')
+    samples = [measured_samples(run, pre_training) for run in runs]
+    written += plot_samples(samples, osp.join(out_dir, 'samples'))
+    tables = dict(results=results_table(runs), samples=samples_table(samples))
+    summary = (
+        f'# {title} (measured)\n\n{preamble}## Answers\n\n'
+        + '\n'.join(answers(pairs))
+        + f'\n\n{RULE}\n\n## Results\n\n{tables["results"]}\n\n'
+        f'## Samples seen (Figure 1)\n\n{tables["samples"]}\n'
+    )
+    for name, text in dict(tables, summary=summary).items():
+        written.append(osp.join(out_dir, f'{name}.md'))
+        with open(written[-1], 'w') as f:
+            f.write(text.rstrip('\n') + '\n')
+    return written

@@ -1,0 +1,163 @@
+"""The paper's three claims, answered from pairs of runs (a scratch and a pretrained arm).
+
+He et al. 2019 claim that (1) pre-training speeds up convergence: early in training the
+pretrained arm leads (Fig. 2); (2) with enough target data, scratch reaches the
+pretrained arm's accuracy once both have converged (Table 1); (3) with scarce data it
+does not (Sec. 5: 1k and 3.5k COCO images, VOC). One margin decides both "leads" and
+"caught up": a box AP gap within :data:`TOLERANCE` points is no gap. An answer about
+final accuracy needs both arms converged by the one rule (convergence.py); otherwise it
+is "undecided", naming the arm. The demo answers all three from a plentiful and a
+scarce pair; tools/pair_experiment.py answers (1) and (2) on the user's data.
+"""
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+from .convergence import BOX_AP, TOLERANCE, Convergence, convergence
+from .runs import Run, ap_points
+
+MASK_AP = 'coco/segm_mAP'
+
+
+@dataclass(frozen=True)
+class PairComparison:
+    """A scratch and a pretrained run; a gap is pretrained minus scratch, in AP points."""
+
+    scratch: Run
+    pretrained: Run
+
+    @property
+    def arms(self) -> Dict[str, Run]:
+        """``{'scratch': ..., 'pretrained': ...}``."""
+        return dict(scratch=self.scratch, pretrained=self.pretrained)
+
+    def gaps(self, metric: str = BOX_AP) -> List[tuple]:
+        """``(iteration, gap)`` at every iteration both arms evaluated."""
+        pairs = ((r, self.pretrained.at(r['iter'])) for r in self.scratch.records)
+        return [(s['iter'], ap_points(p, metric) - ap_points(s, metric)) for s, p in pairs if p]
+
+    def final_gap(self, metric: str = BOX_AP) -> float:
+        """The gap between the arms' last evaluations (their schedules may differ)."""
+        last = {arm: ap_points(run.last_evaluation, metric) for arm, run in self.arms.items()}
+        return last['pretrained'] - last['scratch']
+
+    def convergence(self) -> Dict[str, Convergence]:
+        """Each arm's verdict on box AP."""
+        return {arm: convergence(run) for arm, run in self.arms.items()}
+
+    def unconverged(self) -> List[str]:
+        """``scratch (still rising (+3.2 AP over 1800-2400))`` for each arm not converged."""
+        return [
+            f'{arm} ({v.describe()})' for arm, v in self.convergence().items() if not v.converged
+        ]
+
+    def caught_up(self) -> Optional[bool]:
+        """Whether scratch ended within the margin of the pretrained arm; None (undecided)
+        unless both arms converged."""
+        return None if self.unconverged() else self.final_gap() <= TOLERANCE
+
+    def finals(self) -> str:
+        """``final box AP 38.3 scratch vs 38.9 pretrained, gap +0.6 (mask +0.4)``."""
+        last = {arm: ap_points(run.last_evaluation, BOX_AP) for arm, run in self.arms.items()}
+        mask = (
+            f' (mask {self.final_gap(MASK_AP):+.1f})'
+            if self.scratch.reports(MASK_AP) and self.pretrained.reports(MASK_AP)
+            else ''
+        )
+        return (
+            f'final box AP {last["scratch"]:.1f} scratch (iteration '
+            f'{self.scratch.last_evaluation.get("iter", 0)}) vs {last["pretrained"]:.1f} '
+            f'pretrained (iteration {self.pretrained.last_evaluation.get("iter", 0)}), gap '
+            f'{self.final_gap():+.1f}{mask}'
+        )
+
+
+def early_lead(pairs: Dict[str, PairComparison]) -> str:
+    """Claim 1: the gap at each pair's first common evaluation."""
+    firsts = {name: pair.gaps()[0] for name, pair in pairs.items()}
+    leads = all(gap > TOLERANCE for _, gap in firsts.values())
+    return (
+        f'1. Early convergence: {"yes" if leads else "no"}: at the first evaluation, '
+        'pretrained minus scratch is '
+        + ', '.join(
+            f'{gap:+.1f} box AP ({name}, iteration {i})' for name, (i, gap) in firsts.items()
+        )
+        + (
+            f'; the pretrained arm leads by more than {TOLERANCE:g} point, as in the paper'
+            ' (Fig. 2).'
+            if leads
+            else f'; not a lead of more than {TOLERANCE:g} point in every pair.'
+        )
+    )
+
+
+def undecided(pair: PairComparison) -> str:
+    """The answer when an arm has not converged: the numbers, and which arm."""
+    return f'undecided: {pair.finals()}, but not converged: {"; ".join(pair.unconverged())}.'
+
+
+def catch_up(pair: PairComparison, number: int = 2, title: str = 'Catch-up') -> str:
+    """Claim 2 on one pair: caught up, not, or undecided."""
+    caught = pair.caught_up()
+    if caught is None:
+        return f'{number}. {title}: {undecided(pair)}'
+    verdict = 'yes, scratch caught up' if caught else 'no, scratch did not catch up'
+    return (
+        f'{number}. {title}: {verdict} (within {TOLERANCE:g} point or not): {pair.finals()}; '
+        f'both arms converged; {"as" if caught else "not what"} the paper predicts.'
+    )
+
+
+def breakdown(plentiful: PairComparison, scarce: PairComparison) -> str:
+    """Claim 3: scratch falls short with scarce data, where it caught up with plentiful."""
+    title = '3. Breakdown with scarce data'
+    caught = scarce.caught_up()
+    if caught is None:
+        return f'{title}: {undecided(scarce)}'
+    answer = 'no breakdown: scratch caught up' if caught else 'yes, scratch did not catch up'
+    line = (
+        f'{title}: {answer}: {scarce.finals()}; both arms converged; '
+        f'{"not what" if caught else "as"} the paper predicts.'
+    )
+    if plentiful.caught_up() is None:
+        return line + ' But the plentiful pair is undecided, so this does not isolate scarce data.'
+    if not plentiful.caught_up() and not caught:
+        return line + (
+            f' Scratch fell short with plentiful data too (gap {plentiful.final_gap():+.1f}), so'
+            ' this run does not isolate the effect of scarce data.'
+        )
+    return line
+
+
+def claim_answers(plentiful: PairComparison, scarce: PairComparison) -> List[str]:
+    """The three claims, one line each, with their numbers."""
+    return [
+        early_lead(dict(plentiful=plentiful, scarce=scarce)),
+        catch_up(plentiful, 2, 'Catch-up with plentiful data'),
+        breakdown(plentiful, scarce),
+    ]
+
+
+def pair_details(pair: PairComparison) -> List[str]:
+    """Per-arm convergence, the gap at each common evaluation, and when scratch reached
+    the pretrained arm's final box AP (the pretrained arm may train shorter)."""
+    lines = [f'- {arm}: {verdict.describe()}' for arm, verdict in pair.convergence().items()]
+    for metric, label in ((BOX_AP, 'box'), (MASK_AP, 'mask')):
+        if pair.scratch.reports(metric) and pair.pretrained.reports(metric):
+            lines.append(
+                f'- {label} AP gap (pretrained - scratch) at each evaluation: '
+                + ', '.join(f'{i}: {g:+.1f}' for i, g in pair.gaps(metric))
+            )
+    target = ap_points(pair.pretrained.last_evaluation, BOX_AP)
+    reached = next(
+        (r['iter'] for r in pair.scratch.records if ap_points(r, BOX_AP) >= target - TOLERANCE),
+        None,
+    )
+    lines.append(
+        f"- scratch came within {TOLERANCE:g} point of the pretrained arm's final box AP "
+        f'({target:.1f}) at iteration {reached}.'
+        if reached is not None
+        else f"- scratch never came within {TOLERANCE:g} point of the pretrained arm's final "
+        f'box AP ({target:.1f}).'
+    )
+    return lines

@@ -1,0 +1,192 @@
+"""The CPU mini-reproduction of "Rethinking ImageNet Pre-training" (tools/demo.py).
+
+1. data: the validation images on disk and the classification set (the demo's
+   "ImageNet", another distribution); training images are rendered when read
+   (SyntheticShapesStream), so plentiful data costs no disk and no generation time;
+2. pre-trains the mini backbone on the classification set (BackboneClassifier);
+3. the plentiful pair: the scratch and the pretrained arm side by side, on a stream as
+   long as the schedule (every training image is new);
+4. the scarce pair: the same two arms on the first images of that stream;
+5. the report of both pairs (pairing/report.py): the figure, the results and samples
+   tables, and summary.md, which answers the paper's three claims with this run's
+   numbers, or "undecided" for an arm that did not converge by the rule.
+With four cores or more both pairs train at once. The scale (configs/demo/README.md)
+was fixed by compute and by the convergence rule before any result was seen.
+"""
+
+import os
+import os.path as osp
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Tuple
+
+from mmengine.config import Config
+
+from mmrethink.analysis.runs import Run, load_run
+from mmrethink.datasets import make_classification_set, make_detection_set
+from mmrethink.engine.hooks.arm_guard_hook import ARMS
+from mmrethink.utils.parallel_runs import Job, cores
+
+from .configs import arm_config_text
+from .progress import MIM_ROOT, DemoClock, run_stage, say, train_job
+from .report import write_report
+
+CONFIGS = osp.join(MIM_ROOT, 'configs', 'demo')
+DETECTOR = 'mask-rcnn_r18-mini-{arm}_fpn_gn-all_shapes.py'
+CLASSIFIER = 'classifier_r18-mini_shapes-cls.py'
+TRAIN_SEED, VAL_SEED = 0, 1  # two sets of the generator: training never sees a val image
+
+
+@dataclass(frozen=True)
+class DemoScale:
+    """One mode's sizes; a schedule override replaces the configs' own (the default's)."""
+
+    val: int  # validation images
+    cls_train: int  # classification images for pre-training
+    cls_val: int
+    scarce: int  # images of the scarce pair (the first of the plentiful stream)
+    pairs: tuple  # which pairs run
+    plan: Dict[str, float]  # planned seconds per stage, for the ETA (measured, 2 cores)
+    schedule: Dict[str, dict] = field(default_factory=dict)
+    pretrain: Dict[str, object] = field(default_factory=dict)  # classifier's --cfg-options
+    model: Dict[str, dict] = field(default_factory=dict)
+    claims: str = 'all three claims'
+
+
+SCALES: Dict[str, DemoScale] = {}  # filled below, once measured
+
+
+def _arm_config(
+    path: str, arm: str, pair: str, num_images: int, val_root: str, backbone: str, scale: DemoScale
+) -> str:
+    """One arm of one pair: the demo's config on the first ``num_images`` of the stream."""
+    base = DETECTOR.format(arm=arm)
+    model = dict(scale.model)
+    if arm == 'pretrained':
+        model['backbone'] = dict(init_cfg=dict(checkpoint=backbone))
+    settings = dict(
+        train_dataloader=dict(dataset=dict(num_images=num_images)),
+        val_dataloader=dict(dataset=dict(data_root=val_root + '/')),
+        val_evaluator=dict(ann_file=osp.join(val_root, 'annotations', 'instances_val.json')),
+        **scale.schedule,
+        **({'model': model} if model else {}),
+    )
+    comments = [
+        f"The {arm} arm of the demo's {pair} pair (tools/demo.py): configs/demo/{base}",
+        f'on the first {num_images} images of the training stream.',
+    ]
+    with open(path, 'w') as f:
+        f.write(arm_config_text(f'mmrethink::demo/{base}', comments, settings))
+    return path
+
+
+def _pretrain(
+    out: str, cls_root: str, scale: DemoScale, clock: DemoClock
+) -> Tuple[str, Dict[str, float]]:
+    """Train the classifier: its checkpoint (the pretrained arms' backbone) and what it saw."""
+    options = {
+        'train_dataloader.dataset.data_root': f'{cls_root}/train',
+        'val_dataloader.dataset.data_root': f'{cls_root}/val',
+        'test_dataloader.dataset.data_root': f'{cls_root}/val',
+        'randomness.seed': TRAIN_SEED,
+        **scale.pretrain,
+    }
+    classifier = Config.fromfile(osp.join(CONFIGS, CLASSIFIER))
+    classifier.merge_from_dict(options)
+    iters, batch = classifier.train_cfg.max_iters, classifier.train_dataloader.batch_size
+    say(
+        f'[2/5] pre-training the backbone on the classification set ({iters} iterations at '
+        f'batch {batch}, {cores()} threads)  | {clock.eta(0)}'
+    )
+    work_dir = osp.join(out, 'work_dirs', 'pretrain')
+    job = train_job('pre-train', osp.join(CONFIGS, CLASSIFIER), work_dir, osp.join(out, 'logs'), iters)
+    job.cmd += ['--cfg-options', *(f'{key}={value}' for key, value in options.items())]
+    run_stage(clock, [job], cores())
+    seen = iters * batch  # one centred shape per image, at 64 x 64
+    return osp.join(work_dir, f'iter_{iters}.pth'), dict(
+        images=seen, instances=seen, pixels=seen * 64 * 64
+    )
+
+
+def _train_pairs(
+    out: str, val_root: str, backbone: str, scale: DemoScale, clock: DemoClock
+) -> Dict[str, Dict[str, Run]]:
+    """Both arms of each pair side by side; with four cores or more, both pairs at once."""
+    base = Config.fromfile(osp.join(CONFIGS, DETECTOR.format(arm='scratch')))
+    max_iters = scale.schedule.get('train_cfg', {}).get('max_iters', base.train_cfg.max_iters)
+    batch = base.train_dataloader.batch_size
+    sizes = dict(plentiful=max_iters * batch, scarce=scale.scarce)  # plentiful: each seen once
+    jobs: Dict[str, List[Job]] = {}
+    for pair in scale.pairs:
+        jobs[pair] = []
+        for arm in ARMS:
+            name = f'{arm}_{pair}'
+            config = _arm_config(
+                osp.join(out, 'configs', f'{DETECTOR.format(arm=arm)[:-3]}-{pair}.py'),
+                arm,
+                pair,
+                sizes[pair],
+                val_root,
+                backbone,
+                scale,
+            )
+            work_dir = osp.join(out, 'work_dirs', name)
+            jobs[pair].append(train_job(name, config, work_dir, osp.join(out, 'logs'), max_iters))
+    at_once = len(scale.pairs) if cores() >= 2 * len(ARMS) else 1
+    stages = [list(scale.pairs)] if at_once > 1 else [[pair] for pair in scale.pairs]
+    threads = max(1, cores() // (len(ARMS) * at_once))
+    for pairs in stages:
+        clock.begin(pairs[0])
+        for pair in pairs:
+            say(
+                f'[{3 + scale.pairs.index(pair)}/5] {pair} pair: scratch and pretrained side by '
+                f'side, {threads} thread(s) each; {max_iters} iterations at batch {batch} on '
+                f'{sizes[pair]} training images ({max_iters * batch / sizes[pair]:.1f} epochs)'
+                f'  | {clock.eta(0)}'
+            )
+        run_stage(clock, [job for pair in pairs for job in jobs[pair]], threads)
+        for pair in pairs[1:]:
+            clock.taken[pair] = 0.0  # ran inside the first pair's stage
+    return {pair: {job.name.split('_')[0]: load_run(job.work_dir, job.name) for job in jobs[pair]} for pair in scale.pairs}
+
+
+def run_demo(out: str, mode: str = 'default') -> None:
+    """Data, pre-training, the pairs, report; every file under ``out`` (a new folder)."""
+    scale, clock = SCALES[mode], DemoClock(SCALES[mode].plan)
+    if osp.exists(out) and os.listdir(out):
+        raise SystemExit(f'{out} is not empty; pass another --out (nothing is overwritten).')
+    data, logs, configs = (osp.join(out, d) for d in ('data', 'logs', 'configs'))
+    for folder in (logs, configs):
+        os.makedirs(folder)
+    start = time.time()
+
+    clock.begin('data')
+    say(f'[1/5] data -> {data}  | {clock.eta(0)}')
+    val_root = osp.join(data, 'shapes')
+    make_detection_set(val_root, scale.val, VAL_SEED, 'val')
+    cls_root = osp.join(data, 'shapes_cls')
+    make_classification_set(osp.join(cls_root, 'train'), scale.cls_train, seed=2)
+    make_classification_set(osp.join(cls_root, 'val'), scale.cls_val, seed=3)
+    clock.end()
+
+    clock.begin('pretrain')
+    backbone, pre_training = _pretrain(out, cls_root, scale, clock)
+    pairs = _train_pairs(out, val_root, backbone, scale, clock)
+
+    clock.begin('report')
+    say(f'[5/5] figure, tables, summary  | {clock.eta(0)}')
+    preamble = (
+        f'This run answers {scale.claims}. Pre-training: {pre_training["images"]:.0f} '
+        f'classification images seen ({scale.cls_train} distinct); {scale.val} validation '
+        'images from another seed than the training stream.\n\n'
+    )
+    written = write_report(
+        pairs, out, 'Mini "Rethinking ImageNet Pre-training" on this machine', preamble, pre_training
+    )
+    clock.end()
+    say('\n' + open(osp.join(out, 'summary.md')).read())
+    stages = ', '.join(f'{stage} {seconds:.0f} s' for stage, seconds in clock.taken.items())
+    say(f'Done in {time.time() - start:.0f} s ({stages}).')
+    say(f'Output: {out}')
+    for path in written + [configs, logs]:
+        say(f'  {osp.relpath(path, out)}')

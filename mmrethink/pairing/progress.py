@@ -1,0 +1,96 @@
+"""Arms trained side by side as separate processes, with their progress and an ETA.
+
+What the demo prints while it runs: each job's evaluations and every 60th iteration,
+read from the scalars mmengine writes, with the time left in the whole demo.
+"""
+
+import os.path as osp
+import sys
+import time
+from typing import Dict, List, Optional
+
+from mmrethink.utils.parallel_runs import Job, JobFailed, run_jobs
+
+TRAIN_TOOL = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools', 'train.py'
+)
+
+
+def say(message: str) -> None:
+    """Print a progress line at once."""
+    print(message, flush=True)
+
+
+class DemoClock:
+    """An ETA for the whole demo: the current stage projected from its progress, the
+    stages to come from their planned seconds scaled by how the done ones compared."""
+
+    def __init__(self, plan: Dict[str, float]) -> None:
+        self.plan = plan
+        self.taken: Dict[str, float] = {}
+        self.current, self.started = '', time.time()
+
+    def begin(self, stage: str) -> None:
+        """Start timing ``stage``."""
+        self.current, self.started = stage, time.time()
+
+    def end(self) -> None:
+        """Record the current stage's seconds."""
+        self.taken[self.current] = time.time() - self.started
+
+    def remaining(self, fraction: float) -> float:
+        """Seconds left in the demo when the current stage is ``fraction`` done."""
+        spent = time.time() - self.started
+        planned = self.plan[self.current]
+        projected = spent / fraction if fraction >= 0.2 else max(planned, spent)
+        done_plan = sum(self.plan[s] for s in self.taken) + planned
+        pace = (sum(self.taken.values()) + projected) / done_plan
+        later = [s for s in self.plan if s not in self.taken and s != self.current]
+        return max(projected - spent, 0) + pace * sum(self.plan[s] for s in later)
+
+    def eta(self, fraction: float) -> str:
+        """``demo ETA 4:05``."""
+        minutes, seconds = divmod(int(self.remaining(fraction)), 60)
+        return f'demo ETA {minutes}:{seconds:02d}'
+
+
+def progress_line(name: str, record: Dict, max_iters: int) -> Optional[str]:
+    """A line for an evaluation or every 60th iteration mmengine wrote to its scalars."""
+    if 'coco/bbox_mAP' in record:
+        return (
+            f'  [{name}] iter {record["step"]}/{max_iters} eval: box AP '
+            f'{100 * record["coco/bbox_mAP"]:.1f}  mask AP '
+            f'{100 * record.get("coco/segm_mAP", 0):.1f}'
+        )
+    if 'cls/top1' in record:
+        return f'  [{name}] eval: top-1 {record["cls/top1"]:.1f}%'
+    if 'loss' in record and record['iter'] % 60 == 0:
+        return (
+            f'  [{name}] iter {record["iter"]}/{max_iters}  lr {record["lr"]:.4g}  '
+            f'loss {record["loss"]:.4f}'
+        )
+    return None
+
+
+def train_job(name: str, config: str, work_dir: str, logs: str, max_iters: int) -> Job:
+    """tools/train.py on ``config`` into ``work_dir``, logging to ``logs/<name>.log``."""
+    cmd = [sys.executable, TRAIN_TOOL, config, '--work-dir', work_dir]
+    return Job(name, cmd, work_dir, osp.join(logs, f'{name}.log'), max_iters)
+
+
+def run_stage(clock: DemoClock, jobs: List[Job], threads: int) -> None:
+    """Run ``jobs`` at once; print their progress with the demo's ETA; exit on failure."""
+    done = {job.name: 0 for job in jobs}
+    total = sum(job.max_iters for job in jobs)
+
+    def on_record(job: Job, record: Dict) -> None:
+        done[job.name] = max(done[job.name], record.get('iter', record.get('step', 0)))
+        line = progress_line(job.name, record, job.max_iters)
+        if line:
+            say(f'{line}  | {clock.eta(sum(done.values()) / total)}')
+
+    try:
+        run_jobs(jobs, on_record, threads)
+    except JobFailed as e:
+        raise SystemExit(f'demo stopped: {e}') from None
+    clock.end()
