@@ -11,7 +11,7 @@ from mmengine.registry import DefaultScope
 
 from helpers import REPO, load_config
 from mmrethink.engine.hooks.arm_guard_hook import ArmGuardHook, ArmMisconfigured
-from mmrethink.engine.schedules import paper_schedule
+from mmrethink.engine.schedules import PAPER_RULE
 from mmrethink.utils.launch import sync_bn_fallback
 
 CONFIGS = {
@@ -134,9 +134,15 @@ def test_guard_accepts_a_torchvision_bn_checkpoint_and_refuses_another_depth(tmp
 
 @pytest.mark.slow  # parses every leaf config (~0.75 s each)
 def test_1x_is_detectrons_and_longer_schedules_drop_at_the_last_60k_and_20k():
-    assert paper_schedule(1) == (90000, (60000, 80000))
-    assert paper_schedule(2) == (180000, (120000, 160000))
-    assert paper_schedule(6) == (540000, (480000, 520000))
+    # 1x = 90k at batch 16, drops at 2/3 and 8/9; Nx = N x 90k, drops 60k and 20k before
+    # the end.
+    for multiple, lengths in {
+        1: (90000, (60000, 80000)),
+        2: (180000, (120000, 160000)),
+        6: (540000, (480000, 520000)),
+    }.items():
+        schedule = PAPER_RULE.schedule(multiple)
+        assert (schedule.max_iters, schedule.milestones) == lengths
     for name, path in CONFIGS.items():
         if '_1x_coco' in name:
             assert load_config(path).param_scheduler.milestones == [60000, 80000], name

@@ -21,7 +21,7 @@ from mmrethink.engine.hooks.arm_guard_hook import (
     frozen_or_eval_layers,
     frozen_stage_prefixes,
 )
-from mmrethink.engine.schedules import paper_schedule, scale_schedule_to_batch
+from mmrethink.engine.schedules import PAPER_RULE, scale_schedule_to_batch
 from mmrethink.utils.launch import sync_bn_fallback
 from mmrethink.utils.shrink import shrink_model
 
@@ -129,7 +129,7 @@ def _multiple(name: str):
 def test_schedules_follow_the_paper_rule(name):  # LSJ arms: tests/test_modern.py
     cfg = load_config(NAMES[name])
     n = _multiple(name)
-    expected = paper_schedule(n)
+    expected = PAPER_RULE.schedule(n)
     assert cfg.train_cfg.max_iters == expected.max_iters
     assert tuple(cfg.param_scheduler.milestones) == expected.milestones
     assert cfg.param_scheduler.type == 'WarmupMultiStepLR'
@@ -138,13 +138,17 @@ def test_schedules_follow_the_paper_rule(name):  # LSJ arms: tests/test_modern.p
 
 
 def test_paper_rule_values():
-    assert paper_schedule(1).milestones == (60000, 80000)  # Detectron's 1x
-    assert paper_schedule(2).milestones == (120000, 160000)
-    assert paper_schedule(3).milestones == (210000, 250000)
-    assert paper_schedule(6) == (540000, (480000, 520000))
-    assert paper_schedule(9) == (810000, (750000, 790000))
-    assert paper_schedule(3, iters_per_1x=90) == (270, (210, 250))
-    assert paper_schedule(1, iters_per_1x=12) == (12, (8, 11))
+    # Nx = N x 90k iterations at batch 16; 1x drops at 2/3 and 8/9 (60k, 80k), longer
+    # schedules at the last 60k and 20k (N x 90k - 60k, N x 90k - 20k).
+    assert PAPER_RULE.schedule(1).milestones == (60000, 80000)  # Detectron's 1x
+    assert PAPER_RULE.schedule(2).milestones == (120000, 160000)
+    assert PAPER_RULE.schedule(3).milestones == (210000, 250000)
+    assert PAPER_RULE.length_rule(6, 90_000) == (540000, (480000, 520000))
+    assert PAPER_RULE.length_rule(9, 90_000) == (810000, (750000, 790000))
+    # A 1x of 90 and of 12 iterations: 3 x 90 = 270, 270 - 60 and 270 - 20; 12 x 2/3 = 8
+    # and 12 x 8/9 = 10.7.
+    assert PAPER_RULE.length_rule(3, 90) == (270, (210, 250))
+    assert PAPER_RULE.length_rule(1, 12) == (12, (8, 11))
 
 
 def test_auto_scale_schedule_keeps_images_seen():

@@ -14,11 +14,11 @@ from helpers import REPO, load_config, run
 from mmrethink.analysis.runs import Run
 from mmrethink.engine.schedules import (
     COCO_TRAIN_IMAGES,
-    paper_schedule,
+    LSJ_RULE,
+    PAPER_RULE,
     scale_schedule_to_batch,
 )
 from mmrethink.pairing import PairingError, inspect_dataset, pair_summary, regime, write_pair
-from mmrethink.pairing.recipes import LSJ, PAPER, recipe_schedule, scaled_lr
 from mmrethink.utils.preflight import preflight
 
 TOOL = osp.join(REPO, 'tools', 'pair_experiment.py')
@@ -63,28 +63,56 @@ def _box_only_copy(shapes: str, tmp_path) -> str:
     return root
 
 
-@pytest.mark.parametrize('multiple', [1, 2, 3, 4, 5, 6, 9])
+# The paper's schedules on COCO at batch 16, written out (Sec. 4): Nx = N x 90k
+# iterations; 1x drops at 2/3 and 8/9 of 90k = 60k and 80k (Detectron's); longer ones at
+# the last 60k and 20k: N x 90k - 60k and N x 90k - 20k (6x: 540k, 480k, 520k). Warm-up
+# 500 iterations, an evaluation every 10k, at every length.
+PAPER_ON_COCO = {
+    1: (90000, (60000, 80000), 500, 10000),
+    2: (180000, (120000, 160000), 500, 10000),
+    3: (270000, (210000, 250000), 500, 10000),
+    4: (360000, (300000, 340000), 500, 10000),
+    5: (450000, (390000, 430000), 500, 10000),
+    6: (540000, (480000, 520000), 500, 10000),
+    9: (810000, (750000, 790000), 500, 10000),
+}
+
+
+def _numbers(derived):
+    return derived.max_iters, derived.milestones, derived.warmup_iters, derived.val_interval
+
+
+@pytest.mark.parametrize('multiple', sorted(PAPER_ON_COCO))
 def test_images_seen_rule_gives_the_packs_schedules_on_coco(multiple):
-    derived = recipe_schedule(PAPER, multiple, COCO_TRAIN_IMAGES, 16)
-    assert (derived.max_iters, derived.milestones) == paper_schedule(multiple)
+    derived = PAPER_RULE.schedule(multiple, COCO_TRAIN_IMAGES, 16)
+    assert _numbers(derived) == PAPER_ON_COCO[multiple]
+    assert derived.batch == 16
     name = {9: 'mask-rcnn_r50-scratch_fpn_gn-all_ms-9x_coco'}.get(
         multiple, f'mask-rcnn_r50-scratch_fpn_gn-all_{multiple}x_coco'
     )
-    folder = 'rethinking'
-    cfg = load_config(osp.join(REPO, 'configs', folder, f'{name}.py'))
-    assert derived.max_iters == cfg.train_cfg.max_iters
-    assert list(derived.milestones) == cfg.param_scheduler.milestones
-    assert derived.warmup_iters == cfg.param_scheduler.warmup_iters
-    assert derived.val_interval == cfg.train_cfg.val_interval
-    assert derived.val_interval == cfg.default_hooks.checkpoint.interval
+    cfg = load_config(osp.join(REPO, 'configs', 'rethinking', f'{name}.py'))
+    assert (
+        cfg.train_cfg.max_iters,
+        tuple(cfg.param_scheduler.milestones),
+        cfg.param_scheduler.warmup_iters,
+        cfg.train_cfg.val_interval,
+    ) == PAPER_ON_COCO[multiple]
+    assert cfg.default_hooks.checkpoint.interval == 10000
 
 
 def test_images_seen_rule_for_10k_images_and_why_the_pack_differs():
     """The rule keeps epochs: 10k images get 1x = 7609 iterations. The pack's 10k arms
     run the paper's own, longer, tuned schedules; its less-data README says so."""
-    assert recipe_schedule(PAPER, 1, 10_000, 16).max_iters == 7609
-    assert recipe_schedule(PAPER, 3, 10_000, 16).max_iters == 22826
-    assert recipe_schedule(PAPER, 1, 10_000, 64).max_iters == 1902  # 4x the batch
+    # 1x of 10k images at batch 16: 90000 x 10000 / 118287 = 7608.6 iterations, drops at
+    # 2/3 and 8/9 of 7609 = 5072.7 and 6763.6; warm-up 500 (under a tenth, 760); an
+    # evaluation every 10000 x 10000 / 118287 = 845.4.
+    assert _numbers(PAPER_RULE.schedule(1, 10_000, 16)) == (7609, (5073, 6764), 500, 845)
+    # 3x: 3 x 7608.6 = 22825.8; drops at the last 2/3 and 2/9 of 1x, 22826 - 5072.4 and
+    # 22826 - 1690.8.
+    assert _numbers(PAPER_RULE.schedule(3, 10_000, 16)) == (22826, (17754, 21135), 500, 845)
+    # 4x the batch: 7608.6 / 4 = 1902.2 iterations, drops at 2/3 and 8/9 of 1902 = 1268
+    # and 1690.7; warm-up 500 / 4; evaluations every 845.4 / 4 = 211.4.
+    assert _numbers(PAPER_RULE.schedule(1, 10_000, 64)) == (1902, (1268, 1691), 125, 211)
     pack = load_config(
         osp.join(REPO, 'configs', 'less_data', 'mask-rcnn_r50-pretrained_fpn_gn-all_1x_coco-10k.py')
     )
@@ -171,19 +199,32 @@ def test_written_configs_load_pass_preflight_and_carry_the_schedules(shapes, tmp
         cfg = load_config(path)
         cfg.work_dir = str(tmp_path / 'work' / arm)
         preflight(cfg, path, resume=False)  # files, classes, num_classes, images
-        # 1x = 90000 x 16 / 118287 = 12.17 epochs = 97.4 iterations of 16 images at
-        # batch 2; scratch 3x drops at the last 2/3 and 2/9 of 1x, pretrained 1x at
-        # 2/3 and 8/9 of the run.
-        max_iters, milestones = dict(scratch=(292, [227, 270]), pretrained=(97, [65, 86]))[arm]
-        assert cfg.train_cfg.max_iters == max_iters
-        assert cfg.param_scheduler.milestones == milestones
+        # 1x = 90000 x 16 / 118287 = 12.17 epochs = 90000 x 16 / 2 x 16 / 118287 = 97.4
+        # iterations of 2 of the 16 images; scratch 3x = 292.2 drops at the last 2/3 and
+        # 2/9 of 1x (292 - 64.9, 292 - 21.6), pretrained 1x at 2/3 and 8/9 of 97 (64.7,
+        # 86.2). Warm-up 500 x 16 / 2 = 4000, capped at a tenth of the run; evaluations
+        # and checkpoints every 10000 x 16 / 2 x 16 / 118287 = 10.8 iterations.
+        expected = dict(scratch=(292, [227, 270], 29, 11), pretrained=(97, [65, 86], 9, 11))
+        assert (
+            cfg.train_cfg.max_iters,
+            cfg.param_scheduler.milestones,
+            cfg.param_scheduler.warmup_iters,
+            cfg.train_cfg.val_interval,
+        ) == expected[arm]
+        assert cfg.default_hooks.checkpoint.interval == 11
         assert cfg.model.roi_head.mask_head.num_classes == 4
         assert cfg.default_hooks.arm_guard.arm == arm
         # The paper's lr 0.02 at batch 16, at batch 2 (before, it stayed 0.02: 8x the LR
         # per image of the paper's runs).
         assert cfg.optim_wrapper.optimizer.lr == pytest.approx(0.0025)
         assert cfg.auto_scale_schedule == dict(enable=False, base_batch_size=2)
-        assert configs.schedules[arm].derivation in open(path).read()
+        words = dict(
+            scratch='so 3x = 292 iterations; LR drops at the last 2/3 and 2/9 of 1x',
+            pretrained='so 1x = 97 iterations; LR drops at 2/3 and 8/9 of the run: [65, 86]',
+        )[arm]
+        text = open(path).read()
+        assert '16 images at total batch 2: 1x = 90000 x 16 / 2 x 16 / 118287 = 97 ' in text
+        assert words in text and configs.schedules[arm].derivation in text
     assert load_config(configs.paths['pretrained']).model.backbone.frozen_stages == 1
     with pytest.raises(PairingError, match='nothing is overwritten'):
         write_pair(summary, str(tmp_path), 'shapes', gpus=1, batch_per_gpu=2)
@@ -303,13 +344,9 @@ LSJ_LEAVES = {
 }
 
 
-def _numbers(derived):
-    return derived.max_iters, derived.milestones, derived.warmup_iters, derived.val_interval
-
-
 @pytest.mark.parametrize('epochs', sorted(LSJ_ON_COCO))
 def test_lsj_rule_gives_detectron2s_schedules_on_coco_at_batch_64(epochs):
-    derived = recipe_schedule(LSJ, epochs, COCO_TRAIN_IMAGES, 64)
+    derived = LSJ_RULE.schedule(epochs, COCO_TRAIN_IMAGES, 64)
     assert _numbers(derived) == LSJ_ON_COCO[epochs]
     cfg = load_config(osp.join(REPO, 'configs', 'modern', f'{LSJ_LEAVES[epochs]}.py'))
     max_iters = LSJ_ON_COCO[epochs][0] - (1 if epochs == 25 else 0)  # the floor, above
@@ -317,7 +354,7 @@ def test_lsj_rule_gives_detectron2s_schedules_on_coco_at_batch_64(epochs):
     assert tuple(cfg.param_scheduler.milestones) == derived.milestones
     assert cfg.param_scheduler.warmup_iters == derived.warmup_iters
     assert cfg.train_cfg.val_interval == derived.val_interval
-    assert scaled_lr(LSJ, 64) == cfg.optim_wrapper.optimizer.lr == 0.1
+    assert LSJ_RULE.lr_at(64) == cfg.optim_wrapper.optimizer.lr == 0.1
 
 
 @pytest.mark.parametrize(
@@ -328,22 +365,22 @@ def test_lsj_rule_gives_detectron2s_schedules_on_coco_at_batch_64(epochs):
     ],
 )
 def test_lsj_rule_gives_the_packs_subset_schedules(images, expected):
-    assert _numbers(recipe_schedule(LSJ, 100, images, 64)) == expected
+    assert _numbers(LSJ_RULE.schedule(100, images, 64)) == expected
 
 
 def test_lsj_rule_at_batch_16_for_10k_images_and_for_coco():
     # 10k images at 8 GPUs x 2: 184375 x 64/16 x 10000/118287 = 62348 iterations per 100 ep.
-    assert _numbers(recipe_schedule(LSJ, 100, 10_000, 16)) == (62348, (55421, 60039), 2000, 1691)
-    assert _numbers(recipe_schedule(LSJ, 25, 10_000, 16)) == (15587, (13855, 15010), 500, 1691)
+    assert _numbers(LSJ_RULE.schedule(100, 10_000, 16)) == (62348, (55421, 60039), 2000, 1691)
+    assert _numbers(LSJ_RULE.schedule(25, 10_000, 16)) == (15587, (13855, 15010), 500, 1691)
     # COCO at batch 16: what --auto-scale-schedule makes of lsj_100e.py (tests/test_modern.py).
-    assert _numbers(recipe_schedule(LSJ, 100, COCO_TRAIN_IMAGES, 16)) == (
+    assert _numbers(LSJ_RULE.schedule(100, COCO_TRAIN_IMAGES, 16)) == (
         737500,
         (655556, 710184),
         2000,
         20000,
     )
-    assert scaled_lr(LSJ, 16) == pytest.approx(0.025)
-    assert scaled_lr(PAPER, 64) == pytest.approx(0.08)
+    assert LSJ_RULE.lr_at(16) == pytest.approx(0.025)
+    assert PAPER_RULE.lr_at(64) == pytest.approx(0.08)
 
 
 def test_lsj_pair_inherits_the_lsj_arms_with_schedules_and_lr(shapes, tmp_path):

@@ -19,6 +19,7 @@ import numpy as np
 from mmengine.config import Config
 
 from mmrethink.datasets.coco_subset import load_coco
+from mmrethink.engine.schedules import schedule_batch
 from mmrethink.utils.configs import backbone_checkpoint
 
 from .figures import panels, save_png_svg
@@ -184,7 +185,8 @@ def arm_samples(
     total_batch: Optional[int] = None,
     pre_training: Dict[str, float] = IMAGENET,
 ) -> ArmSamples:
-    """What one config's schedule shows the model, at ``total_batch`` (default 16).
+    """What one config's schedule shows the model, at ``total_batch`` (default: the batch
+    its schedule is written for, :func:`~mmrethink.engine.schedules.schedule_batch`).
 
     A config whose backbone loads a checkpoint is counted with ``pre_training`` (the
     paper's ImageNet figures unless another pre-training is given).
@@ -194,7 +196,7 @@ def arm_samples(
             f'{name}: sample accounting needs an iteration-based config '
             '(train_cfg.max_iters); every mmrethink config is one.'
         )
-    batch = total_batch or cfg.get('auto_scale_schedule', {}).get('base_batch_size', 16)
+    batch = total_batch or schedule_batch(cfg)
     stats = dataset_statistics(ann_file, train_geometry(cfg))
     images = cfg.train_cfg.max_iters * batch
     return ArmSamples(

@@ -1,7 +1,7 @@
 from .hooks import ArmGuardHook, ConvergenceHook, FiniteLossHook, RandomStateHook
 from .loops import ReplayingIterBasedTrainLoop
 from .schedulers import WarmupMultiStepLR
-from .schedules import Schedule, paper_schedule, scale_schedule_to_batch
+from .schedules import LSJ_RULE, PAPER_RULE, Schedule, ScheduleRule, scale_schedule_to_batch
 
 __all__ = [
     'ArmGuardHook',
@@ -10,7 +10,9 @@ __all__ = [
     'RandomStateHook',
     'ReplayingIterBasedTrainLoop',
     'WarmupMultiStepLR',
+    'LSJ_RULE',
+    'PAPER_RULE',
     'Schedule',
-    'paper_schedule',
+    'ScheduleRule',
     'scale_schedule_to_batch',
 ]

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
 from mmrethink.engine.hooks.arm_guard_hook import ARMS
+from mmrethink.engine.schedules import Schedule
 
 from .dataset import DatasetSummary, PairingError, regime
-from .recipes import RECIPES, DatasetSchedule, Recipe, recipe_schedule, scaled_lr
+from .recipes import RECIPES, Recipe
 
 GN_101 = 'open-mmlab://detectron/resnet101_gn'
 
@@ -18,7 +19,7 @@ class PairedConfigs:
     """Paths of the two configs written, and each arm's schedule."""
 
     paths: Dict[str, str]
-    schedules: Dict[str, DatasetSchedule]
+    schedules: Dict[str, Schedule]
     lr_note: str = ''
 
 
@@ -80,17 +81,11 @@ def _data_settings(summary: DatasetSummary, batch_per_gpu: Optional[int]) -> Dic
 
 
 def _schedule_settings(
-    schedule: DatasetSchedule, lr: Optional[float], total_batch: Optional[int]
+    schedule: Schedule, lr: Optional[float], total_batch: Optional[int]
 ) -> Dict[str, object]:
     """The arm's schedule; with the LR scaled to ``total_batch``, that LR and the batch
     that ``--auto-scale-schedule`` would rescale both from."""
-    settings: Dict[str, object] = dict(
-        train_cfg=dict(max_iters=schedule.max_iters, val_interval=schedule.val_interval),
-        param_scheduler=dict(
-            milestones=list(schedule.milestones), warmup_iters=schedule.warmup_iters
-        ),
-        default_hooks=dict(checkpoint=dict(interval=schedule.val_interval)),
-    )
+    settings: Dict[str, object] = dict(schedule.config_settings())
     if lr is not None:
         settings.update(
             optim_wrapper=dict(optimizer=dict(lr=float(f'{lr:.10g}'))),
@@ -126,25 +121,26 @@ def _base_template(recipe: Recipe, algorithm: str, norm: str, train_ann: str) ->
 
 def _lr(recipe: Recipe, total_batch: Optional[int], custom_base: bool) -> Optional[float]:
     """The LR to write: the recipe's, linear in the batch, for the pack's own arms."""
-    return None if custom_base or not total_batch else scaled_lr(recipe, total_batch)
+    return None if custom_base or not total_batch else recipe.rule.lr_at(total_batch)
 
 
 def _lr_note(recipe: Recipe, total_batch: Optional[int], lr: Optional[float]) -> str:
     """What the LR is and why, for the config header and the tool's output."""
     if lr is None:
         return "the base's own"
+    rule = recipe.rule
     return (
-        f'{lr:g} ({recipe.lr:g} at total batch {recipe.reference_batch}, x {total_batch} / '
-        f'{recipe.reference_batch}: the same LR per image, as --auto-scale-schedule scales it)'
+        f'{lr:g} ({rule.lr:g} at total batch {rule.batch}, x {total_batch} / '
+        f'{rule.batch}: the same LR per image, as --auto-scale-schedule scales it)'
     )
 
 
 def _derived_schedules(
     recipe: Recipe, lengths: Optional[Dict[str, float]], num_images: int, total_batch: int
-) -> Dict[str, DatasetSchedule]:
+) -> Dict[str, Schedule]:
     """Each arm's schedule by images seen (the recipe's default lengths unless given)."""
     lengths = {**recipe.lengths, **(lengths or {})}
-    return {arm: recipe_schedule(recipe, lengths[arm], num_images, total_batch) for arm in ARMS}
+    return {arm: recipe.rule.schedule(lengths[arm], num_images, total_batch) for arm in ARMS}
 
 
 def _config_paths(
@@ -154,7 +150,7 @@ def _config_paths(
     model_name: str,
     norm: str,
     recipe: Recipe,
-    schedules: Dict[str, DatasetSchedule],
+    schedules: Dict[str, Schedule],
 ) -> Dict[str, str]:
     """Each arm's file: named as the pack's arms, or after ``base`` (<its name>_<name>)."""
     if base is not None:
@@ -166,7 +162,7 @@ def _config_paths(
         arm: osp.join(
             out_dir,
             f'{model_name}-{arm}_fpn_{norm}-all_'
-            f'{recipe.name_format.format(schedules[arm].multiple)}_{name}.py',
+            f'{recipe.name_format.format(schedules[arm].length)}_{name}.py',
         )
         for arm in ARMS
     }
@@ -181,7 +177,7 @@ def write_pair(
     gpus: int = 8,
     batch_per_gpu: Optional[int] = 2,
     lengths: Optional[Dict[str, float]] = None,
-    schedules: Optional[Dict[str, DatasetSchedule]] = None,
+    schedules: Optional[Dict[str, Schedule]] = None,
     base: Optional[str] = None,
     checkpoint: Optional[str] = None,
     checkpoint_prefix: Optional[str] = None,

@@ -99,7 +99,9 @@ def _pretrain(
         f'batch {batch}, {cores()} threads)  | {clock.eta(0)}'
     )
     work_dir = osp.join(out, 'work_dirs', 'pretrain')
-    job = train_job('pre-train', osp.join(CONFIGS, CLASSIFIER), work_dir, osp.join(out, 'logs'), iters)
+    job = train_job(
+        'pre-train', osp.join(CONFIGS, CLASSIFIER), work_dir, osp.join(out, 'logs'), iters
+    )
     job.cmd += ['--cfg-options', *(f'{key}={value}' for key, value in options.items())]
     run_stage(clock, [job], cores())
     seen = iters * batch  # one centred shape per image, at 64 x 64
@@ -147,7 +149,10 @@ def _train_pairs(
         run_stage(clock, [job for pair in pairs for job in jobs[pair]], threads)
         for pair in pairs[1:]:
             clock.taken[pair] = 0.0  # ran inside the first pair's stage
-    return {pair: {job.name.split('_')[0]: load_run(job.work_dir, job.name) for job in jobs[pair]} for pair in scale.pairs}
+    return {
+        pair: {job.name.split('_')[0]: load_run(job.work_dir, job.name) for job in jobs[pair]}
+        for pair in scale.pairs
+    }
 
 
 def run_demo(out: str, mode: str = 'default') -> None:
@@ -181,7 +186,11 @@ def run_demo(out: str, mode: str = 'default') -> None:
         'images from another seed than the training stream.\n\n'
     )
     written = write_report(
-        pairs, out, 'Mini "Rethinking ImageNet Pre-training" on this machine', preamble, pre_training
+        pairs,
+        out,
+        'Mini "Rethinking ImageNet Pre-training" on this machine',
+        preamble,
+        pre_training,
     )
     clock.end()
     say('\n' + open(osp.join(out, 'summary.md')).read())
