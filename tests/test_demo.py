@@ -1,5 +1,5 @@
-"""Issue 11: the demo tests the paper's claims (stream data, plateau rule, findings,
-side-by-side runs, ETA). The end-to-end smoke run is in test_tools.py."""
+"""Issues 11 and 18: the demo tests the paper's claims (stream data, the convergence rule,
+the answers, side-by-side runs, ETA). The end-to-end smoke run is in test_tools.py."""
 
 import json
 import os
@@ -12,14 +12,13 @@ import numpy as np
 import pytest
 from mmengine.registry import DefaultScope
 
-from helpers import REPO
-from mmrethink.analysis.findings import findings, plateau
+from mmrethink.analysis.claims import PairComparison, claim_answers
+from mmrethink.analysis.convergence import convergence
 from mmrethink.analysis.runs import Run
 from mmrethink.datasets import SyntheticShapesStream, make_detection_set
+from mmrethink.pairing.progress import DemoClock, run_stage
+from mmrethink.pairing.report import answers
 from mmrethink.utils.parallel_runs import Job, JobFailed, run_jobs
-
-sys.path.insert(0, osp.join(REPO, 'tools'))
-from demo import DemoClock  # noqa: E402
 
 BOX, MASK = 'coco/bbox_mAP', 'coco/segm_mAP'
 
@@ -73,68 +72,140 @@ def test_stream_feeds_mmdet_pipeline():
         _stream(0)
 
 
-def _run(name: str, box: list, mask: list = None, iters=(30, 60, 480, 520, 540)) -> Run:
+# Synthetic records: evaluations every 100 iterations; the full-LR stage ends at the first
+# drop, 1600, so the rule looks at 1200-1600 (five evaluations); the run ends at 1800.
+ITERS = tuple(range(100, 1700, 100)) + (1700, 1800)
+DROPS = [1600, 1700]
+
+
+def _run(name: str, box, mask=None, iters=ITERS, milestones=DROPS) -> Run:
+    """A run whose box AP (a list, or a function of the iteration) is in points."""
+    box = [box(i) for i in iters] if callable(box) else box
     mask = mask or box
-    records = [{'iter': i, BOX: b, MASK: m} for i, b, m in zip(iters, box, mask)]
-    return Run(name, records, milestones=[480, 520])
+    records = [{'iter': i, BOX: b / 100, MASK: m / 100} for i, b, m in zip(iters, box, mask)]
+    return Run(name, records, milestones=list(milestones))
 
 
-def test_plateau_rule_compares_the_last_two_evaluations_of_the_last_lr_stage():
-    flat = plateau(_run('a', [0.1, 0.2, 0.30, 0.350, 0.359]))
-    assert flat.reached and flat.change == pytest.approx(0.9) and list(flat.iters) == [520, 540]
-    rising = plateau(_run('a', [0.1, 0.2, 0.30, 0.350, 0.361]))
-    assert not rising.reached and rising.change == pytest.approx(1.1)
-    # A jump before the last drop does not count; a fall in the stage does.
-    assert plateau(_run('a', [0.1, 0.2, 0.10, 0.350, 0.352])).reached
-    assert not plateau(_run('a', [0.1, 0.2, 0.3, 0.350, 0.330])).reached
-    lone = plateau(_run('a', [0.1, 0.2, 0.3, 0.35], iters=(30, 60, 480, 540)))
-    assert not lone.reached and lone.change is None and 'not judged' in lone.describe()
-    assert plateau(_run('a', [0.1, 0.2, 0.3, 0.3, 0.305]), MASK).reached  # per metric
+def _flat_at(final: float, start: float = 5.0):
+    """AP that rises to ``final`` by iteration 1000, flat up to the drop, +1 after it."""
+    return lambda i: min(start + (final - start) * i / 1000, final) + (1.0 if i > 1600 else 0.0)
 
 
-def test_findings_answer_each_claim_with_its_numbers():
-    paper_like = dict(
-        plentiful=dict(
-            scratch=_run('s', [0.02, 0.05, 0.30, 0.38, 0.383]),
-            pretrained=_run('p', [0.08, 0.12, 0.33, 0.39, 0.389]),
-        ),
-        scarce=dict(
-            scratch=_run('s', [0.01, 0.03, 0.10, 0.12, 0.121]),
-            pretrained=_run('p', [0.05, 0.09, 0.20, 0.25, 0.251]),
-        ),
+def _rising(slope_per_100: float, start: float = 5.0):
+    """AP still rising at ``slope_per_100`` points per 100 iterations at the first drop."""
+    return lambda i: start + slope_per_100 * min(i, 1600) / 100
+
+
+def test_convergence_rule_fails_a_rising_curve_and_passes_a_flat_one():
+    flat = convergence(_run('flat', _flat_at(30)))
+    assert flat.converged and flat.rise == pytest.approx(0.0, abs=1e-9)
+    assert flat.window == (1200, 1600) and flat.evaluations == 5
+    assert flat.describe() == 'converged (+0.0 AP over 1200-1600)'
+    rising = convergence(_run('rising', _rising(0.3)))  # +1.2 over the window's 400 iters
+    assert rising.converged is False and rising.rise == pytest.approx(1.2)
+    assert rising.describe() == 'still rising (+1.2 AP over 1200-1600)'
+    assert convergence(_run('slow', _rising(0.2))).converged  # +0.8: within the point
+    # Noise of +-0.8 points around a flat line is no rise; the fitted line judges.
+    noise = [0.8, -0.8, 0.8, -0.8, 0.8]
+    noisy = _flat_at(30)
+    noisy_run = _run(
+        'noisy', lambda i: noisy(i) + (noise[(i - 1200) // 100] if 1200 <= i <= 1600 else 0)
     )
-    one, two, three = findings(paper_like)
-    assert one.startswith('1. Early convergence: yes: at the first evaluation (iteration 30)')
-    assert '+6.0 box AP (plentiful), +4.0 box AP (scarce)' in one
-    assert two.startswith('2. Catch-up with plentiful data: scratch caught up: final box AP 38.3')
-    assert 'gap +0.6' in two and 'as the paper predicts; both arms reached a plateau.' in two
-    assert three.startswith('3. Breakdown with scarce data: yes, scratch did not catch up')
-    assert 'gap +13.0' in three and 'as the paper predicts' in three
-    assert 'does not isolate' not in three  # scratch caught up with plentiful data
+    assert convergence(noisy_run).converged
+    # Falling (a scarce arm overfitting) has stopped rising: a longer schedule cannot help.
+    assert convergence(_run('falling', lambda i: 40 - i / 100)).converged
 
-    contrary = dict(
-        plentiful=dict(
-            scratch=_run('s', [0.09, 0.1, 0.2, 0.24, 0.26]),  # still rising: no plateau
-            pretrained=_run('p', [0.05, 0.1, 0.3, 0.35, 0.35]),
-        ),
-        scarce=dict(scratch=_run('s', [0.2] * 5), pretrained=_run('p', [0.2] * 5)),
+
+def test_convergence_rule_reads_only_the_end_of_the_full_lr_stage():
+    # A jump after the LR drop cannot make a rising arm converged, nor a flat one rising.
+    jump = _run('jump', lambda i: _rising(0.5)(i) + (20 if i > 1600 else 0))
+    assert convergence(jump).converged is False
+    # The climb before the last quarter is not judged.
+    assert convergence(_run('climb', lambda i: min(i / 10, 100.0) if i < 1200 else 100.0)).converged
+    # Mask AP is judged on its own.
+    mixed = _run('mixed', _flat_at(30), mask=[_rising(1)(i) for i in ITERS])
+    assert convergence(mixed).converged and not convergence(mixed, MASK).converged
+    # Too few evaluations in the window: not judged, and never "converged".
+    sparse = _run('sparse', [10, 20, 30, 31, 32], iters=(400, 800, 1200, 1700, 1800))
+    verdict = convergence(sparse)
+    assert verdict.converged is None and verdict.evaluations == 1
+    assert verdict.describe().startswith('not judged: 1 evaluation(s) in 1200-1600')
+    # No drop: the whole run is the full-LR stage.
+    assert convergence(_run('no drop', _rising(1), milestones=[])).window == (1350, 1800)
+
+
+def _pair(scratch, pretrained, **kwargs) -> PairComparison:
+    return PairComparison(_run('s', scratch, **kwargs), _run('p', pretrained, **kwargs))
+
+
+def test_answers_for_paper_like_records():
+    plentiful = _pair(_flat_at(38.3, start=2), _flat_at(38.9, start=8))
+    scarce = _pair(_flat_at(12, start=1), _flat_at(25, start=5))
+    one, two, three = claim_answers(plentiful, scarce)
+    assert one.startswith(
+        '1. Early convergence: yes: at the first evaluation, pretrained minus scratch is '
+        '+5.5 box AP (plentiful, iteration 100), +4.9 box AP (scarce, iteration 100)'
     )
-    one, two, three = findings(contrary)
-    assert one.startswith('1. Early convergence: no:') and '-4.0 box AP (plentiful)' in one
-    assert 'scratch did not catch up' in two and 'gap +9.0' in two
-    assert 'not what the paper predicts; provisional: no plateau for scratch.' in two
+    assert two == (
+        '2. Catch-up with plentiful data: yes, scratch caught up (within 1 point or not): '
+        'final box AP 39.3 scratch (iteration 1800) vs 39.9 pretrained (iteration 1800), gap '
+        '+0.6 (mask +0.6); both arms converged; as the paper predicts.'
+    )
+    assert three.startswith('3. Breakdown with scarce data: yes, scratch did not catch up: ')
+    assert 'gap +13.0' in three and three.endswith('as the paper predicts.')
+
+
+def test_answers_for_contrary_records():
+    # Scratch converged below the pretrained arm with plentiful data, and caught up with
+    # scarce data: both answers contradict the paper, and claim 3 is not isolated.
+    plentiful = _pair(_flat_at(30), _flat_at(35))
+    scarce = _pair(_flat_at(20, start=9), _flat_at(20.5))
+    one, two, three = claim_answers(plentiful, scarce)
+    assert one.startswith('1. Early convergence: no: ') and '-3.5 box AP (scarce' in one
+    assert two.startswith('2. Catch-up with plentiful data: no, scratch did not catch up')
+    assert 'gap +5.0' in two and two.endswith('not what the paper predicts.')
     assert three.startswith('3. Breakdown with scarce data: no breakdown: scratch caught up')
-    assert 'not what the paper predicts' in three
-
-    neither = dict(
-        contrary, scarce=dict(scratch=_run('s', [0.1] * 5), pretrained=_run('p', [0.2] * 5))
-    )
-    three = findings(neither)[2]
-    assert three.startswith('3. Breakdown with scarce data: yes, scratch did not catch up')
-    assert three.endswith(
-        'Scratch fell short with plentiful data too (gap +9.0), so this run does not isolate '
+    assert three.endswith('not what the paper predicts.')
+    neither = claim_answers(plentiful, _pair(_flat_at(10), _flat_at(20)))[2]
+    assert neither.startswith('3. Breakdown with scarce data: yes, scratch did not catch up')
+    assert neither.endswith(
+        'Scratch fell short with plentiful data too (gap +5.0), so this run does not isolate '
         'the effect of scarce data.'
     )
+
+
+def test_answers_are_undecided_when_an_arm_has_not_converged():
+    plentiful = _pair(_rising(2), _flat_at(35))  # scratch still rising at the drop
+    scarce = _pair(_flat_at(10), _flat_at(20))
+    one, two, three = claim_answers(plentiful, scarce)
+    assert two.startswith('2. Catch-up with plentiful data: undecided: final box AP')
+    assert two.endswith('but not converged: scratch (still rising (+8.0 AP over 1200-1600)).')
+    assert 'yes' not in two and 'no,' not in two
+    assert three.endswith(
+        'But the plentiful pair is undecided, so this does not isolate scarce data.'
+    )
+    both = claim_answers(_pair(_flat_at(30), _flat_at(30)), _pair(_rising(2), _rising(3)))[2]
+    assert both.startswith('3. Breakdown with scarce data: undecided: ')
+    assert 'scratch (still rising' in both and 'pretrained (still rising' in both
+
+
+def test_gaps_pair_evaluations_by_iteration_not_by_position():
+    # The pretrained arm trains shorter and evaluates at other iterations (pair_experiment).
+    scratch = _run('s', lambda i: i / 100, iters=(50, 100, 150, 200, 300))
+    pretrained = _run('p', lambda i: 10 + i / 100, iters=(100, 200), milestones=[])
+    pair = PairComparison(scratch, pretrained)
+    assert pair.gaps() == [(100, pytest.approx(10.0)), (200, pytest.approx(10.0))]
+    assert pair.final_gap() == pytest.approx(12.0 - 3.0)
+    # The first evaluation of each pair is its own: iteration 100 here, 50 in the other.
+    lines = answers(dict(mine=dict(scratch=scratch, pretrained=pretrained)))
+    assert '+10.0 box AP (mine, iteration 100)' in lines[0]
+    lines = answers(
+        dict(
+            plentiful=dict(scratch=scratch, pretrained=pretrained),
+            scarce=dict(scratch=scratch, pretrained=scratch),
+        )
+    )
+    assert '(plentiful, iteration 100), +0.0 box AP (scarce, iteration 50)' in lines[0]
 
 
 def _job(tmp_path, name: str, code: str, max_iters: int = 1) -> Job:
@@ -198,27 +269,7 @@ def test_eta_scales_later_stages_by_the_pace_of_the_done_ones(monkeypatch):
     assert clock.eta(0.5) == 'demo ETA 0:50'
 
 
-def test_rise_before_drops_flags_a_plateau_made_by_the_lr_drop():
-    from mmrethink.analysis.findings import rise_before_drops
-
-    climbing = _run('s', [0.02, 0.05, 0.10, 0.15, 0.151], iters=(30, 60, 360, 520, 540))
-    climbing.milestones = [480, 520]
-    assert plateau(climbing).reached  # the last stage is flat ...
-    assert rise_before_drops(climbing) == pytest.approx(5.0)  # ... the full-LR one was not
-    runs = dict(
-        plentiful=dict(scratch=climbing, pretrained=climbing),
-        scarce=dict(scratch=climbing, pretrained=climbing),
-    )
-    assert (
-        'still rising (scratch +5.0, pretrained +5.0 between the last two evaluations before it)'
-        in findings(runs)[1]
-    )
-    assert rise_before_drops(_run('s', [0.1, 0.2], iters=(480, 540))) is None
-
-
 def test_demo_stage_stops_naming_the_failed_arms_log(tmp_path):
-    from demo import run_stage
-
     clock = DemoClock(dict(plentiful=10))
     clock.begin('plentiful')
     broken = _job(tmp_path, 'scratch_plentiful', 'import sys; sys.exit(1)')

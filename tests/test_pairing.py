@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from helpers import REPO, load_config, run
+from mmrethink.analysis.claims import PairComparison, pair_details
 from mmrethink.analysis.runs import Run
 from mmrethink.engine.schedules import (
     COCO_TRAIN_IMAGES,
@@ -18,7 +19,7 @@ from mmrethink.engine.schedules import (
     PAPER_RULE,
     scale_schedule_to_batch,
 )
-from mmrethink.pairing import PairingError, inspect_dataset, pair_summary, regime, write_pair
+from mmrethink.pairing import PairingError, inspect_dataset, regime, write_pair
 from mmrethink.utils.preflight import preflight
 
 TOOL = osp.join(REPO, 'tools', 'pair_experiment.py')
@@ -245,14 +246,21 @@ def _run(name, aps):
 
 
 def test_summary_says_whether_and_when_scratch_caught_up():
-    caught = pair_summary(_run('s', [0.1, 0.3, 0.42]), _run('p', [0.3, 0.38, 0.4]))
-    assert "scratch reached the pretrained arm's final box AP (40.0) at iteration 30." in caught
-    assert 'gap (pretrained - scratch) at each evaluation: 10: +20.0, 20: +8.0, 30: -2.0' in caught
-    behind = pair_summary(_run('s', [0.1, 0.2, 0.15]), _run('p', [0.3, 0.38, 0.4]))
+    caught = pair_details(PairComparison(_run('s', [0.1, 0.3, 0.42]), _run('p', [0.3, 0.38, 0.4])))
     assert (
-        "scratch reached 20.0 of the pretrained arm's 40.0 box AP at best (iteration 20); "
-        'it did not catch up within 30 iterations.'
-    ) in behind
+        "- scratch came within 1 point of the pretrained arm's final box AP (40.0) at "
+        'iteration 30.' in caught
+    )
+    assert (
+        '- box AP gap (pretrained - scratch) at each evaluation: 10: +20.0, 20: +8.0, 30: -2.0'
+        in caught
+    )
+    # Three evaluations are too few to judge convergence: said, per arm.
+    assert caught[0].startswith('- scratch: not judged: 1 evaluation(s) in 22-30')
+    behind = pair_details(PairComparison(_run('s', [0.1, 0.2, 0.15]), _run('p', [0.3, 0.38, 0.4])))
+    assert (
+        "- scratch never came within 1 point of the pretrained arm's final box AP (40.0)." in behind
+    )
 
 
 @pytest.mark.slow

@@ -56,5 +56,5 @@ def convergence(run: Run, metric: str = BOX_AP, tolerance: float = TOLERANCE) ->
         return Convergence(None, None, (start, end), len(points))
     iters, aps = np.array(points, dtype=float).T
     slope = np.polyfit(iters, aps, 1)[0]
-    rise = float(slope * (end - start))
+    rise = round(float(slope * (end - start)), 6) + 0.0  # no '-0.0' for a flat line
     return Convergence(rise < tolerance, rise, (start, end), len(points))

@@ -23,8 +23,14 @@ class PairedConfigs:
     lr_note: str = ''
 
 
+class BaseReference(str):
+    """Config text written as it is: a reference such as ``{{_base_.stream_train_pipeline}}``."""
+
+
 def _as_call(value: object) -> str:
     """A value as config text, dicts written ``dict(key=...)`` as configs are."""
+    if isinstance(value, BaseReference):
+        return str(value)
     if isinstance(value, dict):
         return 'dict(' + ', '.join(f'{k}={_as_call(v)}' for k, v in value.items()) + ')'
     return repr(value)

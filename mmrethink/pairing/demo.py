@@ -27,7 +27,7 @@ from mmrethink.datasets import make_classification_set, make_detection_set
 from mmrethink.engine.hooks.arm_guard_hook import ARMS
 from mmrethink.utils.parallel_runs import Job, cores
 
-from .configs import arm_config_text
+from .configs import BaseReference, arm_config_text
 from .progress import MIM_ROOT, DemoClock, run_stage, say, train_job
 from .report import write_report
 
@@ -65,9 +65,22 @@ def _arm_config(
     if arm == 'pretrained':
         model['backbone'] = dict(init_cfg=dict(checkpoint=backbone))
     settings = dict(
-        train_dataloader=dict(dataset=dict(num_images=num_images)),
+        # Images rendered in the training process: no loader process competing with the
+        # other arm for the cores (an image takes ~6 ms).
+        train_dataloader=dict(
+            num_workers=0,
+            persistent_workers=False,
+            dataset=dict(
+                _delete_=True,
+                type='SyntheticShapesStream',
+                num_images=num_images,
+                seed=TRAIN_SEED,
+                pipeline=BaseReference('{{_base_.stream_train_pipeline}}'),
+            ),
+        ),
         val_dataloader=dict(dataset=dict(data_root=val_root + '/')),
         val_evaluator=dict(ann_file=osp.join(val_root, 'annotations', 'instances_val.json')),
+        randomness=dict(seed=TRAIN_SEED),
         **scale.schedule,
         **({'model': model} if model else {}),
     )
