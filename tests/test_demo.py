@@ -16,7 +16,7 @@ from helpers import REPO
 from mmrethink.analysis.findings import findings, plateau
 from mmrethink.analysis.runs import Run
 from mmrethink.datasets import SyntheticShapesStream, make_detection_set
-from mmrethink.utils.parallel_runs import Job, JobFailed, run_jobs
+from mmrethink.launching.parallel_runs import Job, JobFailed, run_jobs
 
 sys.path.insert(0, osp.join(REPO, 'tools'))
 from demo import DemoClock  # noqa: E402

@@ -12,7 +12,7 @@ from mmengine.registry import DefaultScope
 from helpers import REPO, load_config
 from mmrethink.engine.hooks.arm_guard_hook import ArmGuardHook, ArmMisconfigured
 from mmrethink.engine.schedules import paper_schedule
-from mmrethink.utils.launch import sync_bn_fallback
+from mmrethink.launching.launch import sync_bn_fallback
 
 CONFIGS = {
     osp.splitext(osp.basename(p))[0]: p

@@ -22,8 +22,8 @@ from mmrethink.engine.hooks.arm_guard_hook import (
     frozen_stage_prefixes,
 )
 from mmrethink.engine.schedules import paper_schedule, scale_schedule_to_batch
-from mmrethink.utils.launch import sync_bn_fallback
-from mmrethink.utils.shrink import shrink_model
+from mmrethink.launching.launch import sync_bn_fallback
+from mmrethink.launching.shrink import shrink_model
 
 LEAVES = sorted(
     p

@@ -32,11 +32,11 @@ from mmengine.runner import IterBasedTrainLoop, Runner
 
 import mmrethink  # noqa: F401
 from mmrethink.datasets import DETECTION_SHAPES, make_detection_set
+from mmrethink.launching.fast_path import amp_requested, enable_amp, enable_fast_path
+from mmrethink.launching.launch import sync_bn_fallback
+from mmrethink.launching.runner_stepping import start_training
+from mmrethink.launching.shrink import shrink_images, shrink_model
 from mmrethink.utils.configs import typed_dicts
-from mmrethink.utils.fast_path import amp_requested, enable_amp, enable_fast_path
-from mmrethink.utils.launch import sync_bn_fallback
-from mmrethink.utils.runner_stepping import start_training
-from mmrethink.utils.shrink import shrink_images, shrink_model
 
 SHRUNK_SHORT_SIDE = 256
 

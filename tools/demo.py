@@ -39,8 +39,8 @@ from mmrethink.analysis.findings import (
 from mmrethink.analysis.results import results_table
 from mmrethink.analysis.runs import Run, load_run
 from mmrethink.datasets import make_classification_set, make_detection_set
-from mmrethink.engine.hooks.arm_guard_hook import ARMS
-from mmrethink.utils.parallel_runs import Job, JobFailed, cores, run_jobs
+from mmrethink.launching.parallel_runs import Job, JobFailed, cores, run_jobs
+from mmrethink.utils.arms import ARMS
 
 HERE = osp.dirname(osp.abspath(__file__))
 CONFIGS = osp.join(osp.dirname(HERE), 'configs', 'demo')

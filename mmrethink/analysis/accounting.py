@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.config import Config
 
-from mmrethink.datasets.coco_subset import load_coco
+from mmrethink.datasets.coco_check import load_coco
 from mmrethink.utils.configs import backbone_checkpoint
 
 from .figures import plt, save_png_svg

@@ -5,7 +5,7 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-from mmrethink.engine.hooks.arm_guard_hook import ARMS
+from mmrethink.utils.arms import ARMS
 
 from .dataset import DatasetSummary, PairingError, regime
 from .recipes import RECIPES, DatasetSchedule, Recipe, recipe_schedule, scaled_lr
