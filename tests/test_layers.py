@@ -107,6 +107,11 @@ def upward(found: List[Edge]) -> List[str]:
             continue
         if importer not in LEVEL:
             errors.append(f'{where}: {importer} is in no layer; add it to LAYERS')
+        elif imported == PACKAGE:
+            errors.append(
+                f'{where}: {importer} imports the package itself, which stands above every '
+                'layer (importing any mmrethink module already registers everything)'
+            )
         elif imported not in LEVEL:
             errors.append(f'{where}: {importer} imports {imported}, which is in no layer')
         elif LEVEL[imported] > LEVEL[importer]:

@@ -364,6 +364,21 @@ def test_scalars_reader_returns_each_complete_record_once(tmp_path):
     assert reader.new_records() == []
 
 
+def test_scalars_helper_reads_every_session_through_the_package_reader(tmp_path):
+    """helpers.scalars (what the resume tests compare) is ScalarsReader's reading: a
+    killed session and its resumed one, in order, training records only."""
+    from helpers import scalars
+
+    for session, records in (
+        ('20260101_000000', [dict(iter=1, loss=2.0), {'coco/bbox_mAP': 0.1, 'step': 1}]),
+        ('20260101_010000', [dict(iter=2, loss=1.5)]),
+    ):
+        vis = tmp_path / session / 'vis_data'
+        vis.mkdir(parents=True)
+        (vis / 'scalars.json').write_text(''.join(json.dumps(r) + '\n' for r in records))
+    assert scalars(str(tmp_path)) == [dict(iter=1, loss=2.0), dict(iter=2, loss=1.5)]
+
+
 def test_demo_progress_lines_come_from_scalars():
     sys.path.insert(0, TOOLS)
     from demo import progress_line
