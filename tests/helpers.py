@@ -5,7 +5,6 @@ under test; `make test` also reinstalls the package that mim finds.
 """
 
 import copy
-import json
 import os
 import os.path as osp
 import signal
@@ -19,7 +18,8 @@ from mmengine.config import Config
 
 import mmrethink  # noqa: F401
 from mmrethink.datasets import shapes_config_options
-from mmrethink.engine.hooks.convergence_hook import read_convergence
+from mmrethink.utils.convergence_records import read_convergence
+from mmrethink.utils.scalars import ScalarsReader
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DIST_TRAIN = osp.join(REPO, 'tools', 'dist_train.sh')
@@ -93,14 +93,9 @@ def mini_options(data_root: str, max_iters: int = 4, val_interval: int = 2) -> L
 
 
 def scalars(work_dir: str) -> List[Dict]:
-    """The per-iteration training scalars mmengine logged, all sessions of a work dir."""
-    records = []
-    for session in sorted(os.listdir(work_dir)):
-        path = osp.join(work_dir, session, 'vis_data', 'scalars.json')
-        if osp.isfile(path):
-            with open(path) as f:
-                records += [r for r in map(json.loads, f) if 'loss' in r]
-    return records
+    """The per-iteration training scalars mmengine logged, all sessions of a work dir,
+    as the package reads them."""
+    return [r for r in ScalarsReader(work_dir).new_records() if 'loss' in r]
 
 
 @lru_cache(maxsize=None)

@@ -16,9 +16,9 @@ from mmrethink.analysis.claims import PairComparison, claim_answers
 from mmrethink.analysis.convergence import convergence
 from mmrethink.analysis.runs import Run
 from mmrethink.datasets import SyntheticShapesStream, make_detection_set
+from mmrethink.launching.parallel_runs import Job, JobFailed, run_jobs
 from mmrethink.pairing.progress import DemoClock, run_stage
 from mmrethink.pairing.report import answers
-from mmrethink.utils.parallel_runs import Job, JobFailed, run_jobs
 
 BOX, MASK = 'coco/bbox_mAP', 'coco/segm_mAP'
 
@@ -216,21 +216,30 @@ def _job(tmp_path, name: str, code: str, max_iters: int = 1) -> Job:
 
 
 WRITE_SCALARS = (
-    'import json, os, sys; d = os.path.join(sys.argv[1], "t", "vis_data"); os.makedirs(d); '
-    'json.dump({"iter": 1, "loss": 1.0, "threads": os.environ["OMP_NUM_THREADS"]}, '
-    'open(os.path.join(d, "scalars.json"), "w")); open(os.path.join(d, "scalars.json"), "a")'
-    '.write("\\n")'
+    'import json, os, sys, time; d = os.path.join(sys.argv[1], "t", "vis_data"); '
+    'os.makedirs(d); start = time.time(); time.sleep(1.5); '
+    'record = dict(iter=1, loss=1.0, threads=os.environ["OMP_NUM_THREADS"], '
+    'mkl=os.environ["MKL_NUM_THREADS"], start=start, end=time.time()); '
+    'open(os.path.join(d, "scalars.json"), "w").write(json.dumps(record) + "\\n")'
 )
 
 
 def test_side_by_side_jobs_report_records_with_their_thread_budget(tmp_path):
+    """Both jobs run at once (each sleeps 1.5 s between its start and end times: one
+    after the other, the intervals could not overlap), each limited to one thread."""
     jobs = [_job(tmp_path, name, WRITE_SCALARS) for name in ('a', 'b')]
-    seen = []
-    run_jobs(jobs, lambda job, record: seen.append((job.name, record)), threads=1, poll_s=0.1)
-    assert sorted(seen, key=lambda s: s[0]) == [
-        ('a', dict(iter=1, loss=1.0, threads='1')),
-        ('b', dict(iter=1, loss=1.0, threads='1')),
-    ]
+    seen = {}
+    run_jobs(jobs, lambda job, record: seen.setdefault(job.name, record), threads=1, poll_s=0.1)
+    assert sorted(seen) == ['a', 'b']
+    for record in seen.values():
+        assert (record['iter'], record['loss'], record['threads'], record['mkl']) == (
+            1,
+            1.0,
+            '1',
+            '1',
+        )
+    a, b = seen['a'], seen['b']
+    assert max(a['start'], b['start']) < min(a['end'], b['end']), f'ran one after the other: {seen}'
 
 
 def test_one_failing_job_stops_the_others_and_names_its_log(tmp_path):

@@ -173,7 +173,7 @@ def test_resume_after_sigkill_continues_schedule_and_counts(shapes, tmp_path):
     lrs_resumed = {r['iter']: r['lr'] for r in scalars(killed)}
     assert min(i for i in lrs_resumed if i > 4) == 5
     assert all(lrs_resumed[i] == pytest.approx(lrs_full[i], rel=1e-9) for i in range(5, 9))
-    from mmrethink.engine.hooks.convergence_hook import read_convergence
+    from mmrethink.utils.convergence_records import read_convergence
 
     full_log = read_convergence(osp.join(full, 'convergence.jsonl'))
     resumed_log = read_convergence(osp.join(killed, 'convergence.jsonl'))

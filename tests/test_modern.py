@@ -26,9 +26,9 @@ from test_grid import NAMES, build, param_shapes
 from helpers import REPO, load_config
 from mmrethink.datasets.coco_subset import default_output
 from mmrethink.engine.schedules import scale_schedule_to_batch, total_batch_size
+from mmrethink.launching.launch import sync_bn_fallback
+from mmrethink.launching.shrink import shrink_model
 from mmrethink.utils.configs import typed_dicts
-from mmrethink.utils.launch import sync_bn_fallback
-from mmrethink.utils.shrink import shrink_model
 
 MODERN = sorted(n for n, p in NAMES.items() if osp.basename(osp.dirname(p)) == 'modern')
 SCRATCH_R50 = 'mask-rcnn_r50-scratch_fpn_syncbn-all_lsj-{}_coco'

@@ -13,14 +13,15 @@ import torch
 from helpers import REPO, load_config, run
 from mmrethink.analysis.claims import PairComparison, pair_details
 from mmrethink.analysis.runs import Run
+from mmrethink.datasets.coco_check import CocoDatasetError
 from mmrethink.engine.schedules import (
     COCO_TRAIN_IMAGES,
     LSJ_RULE,
     PAPER_RULE,
     scale_schedule_to_batch,
 )
+from mmrethink.launching.preflight import preflight
 from mmrethink.pairing import PairingError, inspect_dataset, regime, write_pair
-from mmrethink.utils.preflight import preflight
 
 TOOL = osp.join(REPO, 'tools', 'pair_experiment.py')
 
@@ -144,6 +145,22 @@ def test_inspection_counts_and_warns(shapes, tmp_path):
     warnings = ' '.join(_inspect(root).warnings)
     assert re.search(r'[1-9]\d* of 16 training images have no annotation', warnings)
     assert "classes with no training instance: ['star']" in warnings
+
+
+def test_bad_dataset_errors_come_from_the_shared_checker_with_the_tools_fixes(shapes, tmp_path):
+    """inspect_dataset raises preflight's error type, worded with this tool's options."""
+    train_ann, train_images = _split(shapes, 'train')
+    val = _split(shapes, 'val')
+    with pytest.raises(CocoDatasetError, match='train: annotation file nope.json not found'):
+        inspect_dataset('nope.json', train_images, *val)
+    with pytest.raises(CocoDatasetError, match=r"train: .* no categories \['hexagon'\]; pass --c"):
+        inspect_dataset(train_ann, train_images, *val, classes=['circle', 'hexagon'])
+    with pytest.raises(CocoDatasetError, match='not in .*: pass the right image folder'):
+        inspect_dataset(train_ann, str(tmp_path), *val)
+    with pytest.raises(
+        CocoDatasetError, match=r'val: image folder \S+ does not exist.*--val-images'
+    ):
+        inspect_dataset(train_ann, train_images, val[0], str(tmp_path / 'none'))
 
 
 @pytest.mark.slow  # four runs of the tool

@@ -13,9 +13,10 @@ import torch
 from mmengine.config import Config
 
 from helpers import REPO, SCRATCH, checkout_env, mini_options, run, scalars, train_cmd
+from mmrethink.datasets.coco_check import CocoDatasetError
 from mmrethink.engine.hooks.finite_loss_hook import FiniteLossHook
-from mmrethink.utils.launch import prepare_launch
-from mmrethink.utils.preflight import (
+from mmrethink.launching.launch import prepare_launch
+from mmrethink.launching.preflight import (
     PreflightError,
     check_coco_dataset,
     check_work_dir,
@@ -190,7 +191,7 @@ def test_missing_dataset_root_and_annotation_file(shapes, tmp_path):
         check_coco_dataset(
             'train_dataloader', dict(dataset, data_root=str(tmp_path / 'x')), cfg.model
         )
-    with pytest.raises(PreflightError, match='not found: check the path'):
+    with pytest.raises(CocoDatasetError, match='not found: check the path'):
         check_coco_dataset('train_dataloader', dict(dataset, ann_file='nope.json'), cfg.model)
 
 
@@ -200,12 +201,12 @@ def test_malformed_annotation_json(shapes, tmp_path):
     (tmp_path / 'annotations' / 'bad.json').write_text('{"images": [1,')
     (tmp_path / 'annotations' / 'notcoco.json').write_text('{"images": []}')
     dataset.data_root = str(tmp_path)
-    with pytest.raises(PreflightError, match='not valid JSON'):
+    with pytest.raises(CocoDatasetError, match='not valid JSON'):
         check_coco_dataset(
             'train_dataloader', dict(dataset, ann_file='annotations/bad.json'), cfg.model
         )
     lacks = r"lacks the COCO keys \['annotations', 'categories'\]"
-    with pytest.raises(PreflightError, match=lacks):
+    with pytest.raises(CocoDatasetError, match=lacks):
         check_coco_dataset(
             'train_dataloader', dict(dataset, ann_file='annotations/notcoco.json'), cfg.model
         )
@@ -230,7 +231,7 @@ def test_images_listed_but_absent(shapes, tmp_path):
         tmp_path,
         lambda coco, root: os.remove(osp.join(root, 'train', coco['images'][3]['file_name'])),
     )
-    with pytest.raises(PreflightError, match=r'1 images listed .* are not in .*data_prefix'):
+    with pytest.raises(CocoDatasetError, match=r'1 images listed .* are not in .*data_prefix'):
         check_coco_dataset('train_dataloader', dict(dataset, data_root=root), cfg.model)
 
 
@@ -240,7 +241,7 @@ def test_num_classes_mismatch(shapes):
     with pytest.raises(PreflightError, match='num_classes'):
         check_coco_dataset('train_dataloader', dataset, cfg.model)
     no_classes = dict(dataset, metainfo={})  # falls back to COCO's 80 names
-    with pytest.raises(PreflightError, match=r"no categories \['person'.*metainfo"):
+    with pytest.raises(CocoDatasetError, match=r"no categories \['person'.*metainfo"):
         check_coco_dataset('train_dataloader', no_classes, cfg.model)
 
 

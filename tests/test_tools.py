@@ -13,7 +13,8 @@ from mmengine.registry import DefaultScope
 
 from helpers import REPO, SCRATCH, run
 from mmrethink.datasets.coco_subset import make_subset, summary
-from mmrethink.engine.hooks.convergence_hook import ConvergenceHook, read_convergence
+from mmrethink.engine.hooks.convergence_hook import ConvergenceHook
+from mmrethink.utils.convergence_records import read_convergence
 
 TOOLS = osp.join(REPO, 'tools')
 
@@ -330,26 +331,25 @@ def _as_dict(options):
     return parser.parse_args(['--cfg-options', *options]).cfg_options
 
 
-def test_runner_stepping_uses_only_known_privates(shapes, tmp_path):
-    """The benchmark's set-up needs two mmengine privates; this fails when they change."""
+def test_runner_stepping_trains_one_iteration(shapes, tmp_path):
+    """The benchmark's set-up, as Runner.train() does it (the mmengine privates it needs
+    are checked in tests/test_private_api.py)."""
     from mmengine.runner import Runner
 
     from helpers import mini_options
-    from mmrethink.utils.runner_stepping import PRIVATE_MEMBERS, start_training
+    from mmrethink.launching.runner_stepping import start_training
 
     cfg = Config.fromfile(SCRATCH)
     cfg.merge_from_dict(_as_dict(mini_options(shapes)))
     cfg.work_dir = str(tmp_path)
     runner = Runner.from_cfg(cfg)
-    present = set(vars(runner)) | set(dir(Runner))
-    assert set(PRIVATE_MEMBERS) <= present, f'mmengine changed: {set(PRIVATE_MEMBERS) - present}'
     loop = start_training(runner)
     loop.run_iter(next(iter(loop.dataloader)))
     assert runner.iter == 1
 
 
 def test_scalars_reader_returns_each_complete_record_once(tmp_path):
-    from mmrethink.analysis.runs import ScalarsReader
+    from mmrethink.utils.scalars import ScalarsReader
 
     vis = tmp_path / '20260101_000000' / 'vis_data'
     vis.mkdir(parents=True)
@@ -362,6 +362,21 @@ def test_scalars_reader_returns_each_complete_record_once(tmp_path):
         f.write('AP": 0.25, "step": 30}\n')
     assert reader.new_records() == [{'coco/bbox_mAP': 0.25, 'step': 30}]
     assert reader.new_records() == []
+
+
+def test_scalars_helper_reads_every_session_through_the_package_reader(tmp_path):
+    """helpers.scalars (what the resume tests compare) is ScalarsReader's reading: a
+    killed session and its resumed one, in order, training records only."""
+    from helpers import scalars
+
+    for session, records in (
+        ('20260101_000000', [dict(iter=1, loss=2.0), {'coco/bbox_mAP': 0.1, 'step': 1}]),
+        ('20260101_010000', [dict(iter=2, loss=1.5)]),
+    ):
+        vis = tmp_path / session / 'vis_data'
+        vis.mkdir(parents=True)
+        (vis / 'scalars.json').write_text(''.join(json.dumps(r) + '\n' for r in records))
+    assert scalars(str(tmp_path)) == [dict(iter=1, loss=2.0), dict(iter=2, loss=1.5)]
 
 
 def test_demo_progress_lines_come_from_scalars():

@@ -28,8 +28,8 @@ from helpers import (
     run,
     train_cmd,
 )
-from mmrethink.utils.acceptance import EMPTY_RANK_FAMILIES
-from mmrethink.utils.trial import (
+from mmrethink.launching.acceptance import EMPTY_RANK_FAMILIES
+from mmrethink.launching.trial import (
     FAMILIES,
     family_config_path,
     metric_prefix,
@@ -153,7 +153,7 @@ JOB_TREE = textwrap.dedent('''
 ''')
 DRIVER = textwrap.dedent("""
     import sys
-    from mmrethink.utils.parallel_runs import Job, run_jobs
+    from mmrethink.launching.parallel_runs import Job, run_jobs
     tmp = sys.argv[1]
     jobs = [Job(name=f'arm{i}', cmd=[sys.executable, f'{tmp}/job.py', f'{tmp}/pids{i}'],
                 work_dir=f'{tmp}/w{i}', log=f'{tmp}/log{i}', max_iters=1) for i in range(2)]
@@ -195,7 +195,7 @@ def test_sigterm_to_the_demo_stops_both_arms_and_their_children(tmp_path):
 
 
 def test_jobs_with_one_name_are_refused(tmp_path):
-    from mmrethink.utils.parallel_runs import Job, run_jobs
+    from mmrethink.launching.parallel_runs import Job, run_jobs
 
     job = Job('arm', ['true'], str(tmp_path), str(tmp_path / 'log'), 1)
     with pytest.raises(ValueError, match='job names must be unique'):
@@ -203,7 +203,7 @@ def test_jobs_with_one_name_are_refused(tmp_path):
 
 
 def test_cores_where_the_os_has_no_affinity_call(monkeypatch):
-    from mmrethink.utils import parallel_runs
+    from mmrethink.launching import parallel_runs
 
     monkeypatch.delattr(os, 'sched_getaffinity')
     assert parallel_runs.cores() == os.cpu_count()

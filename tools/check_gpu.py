@@ -24,8 +24,8 @@ import tempfile
 import torch
 
 import mmrethink  # noqa: F401  registers the mmrethink:: scope
-from mmrethink.utils.acceptance import plan, run_check, table
-from mmrethink.utils.trial import FAMILIES, make_trial_data
+from mmrethink.launching.acceptance import plan, run_check, table
+from mmrethink.launching.trial import FAMILIES, make_trial_data
 
 
 def parse_args() -> argparse.Namespace:

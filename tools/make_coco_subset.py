@@ -12,7 +12,8 @@ import json
 import os.path as osp
 import sys
 
-from mmrethink.datasets.coco_subset import default_output, load_coco, make_subset, summary
+from mmrethink.datasets.coco_check import load_coco
+from mmrethink.datasets.coco_subset import default_output, make_subset, summary
 
 
 def main() -> None:
@@ -29,7 +30,7 @@ def main() -> None:
         sys.exit(f'{out} exists; pass --force to overwrite it or --out for another name.')
     try:
         subset = make_subset(load_coco(args.ann_file), args.num_images, args.seed)
-    except ValueError as e:  # AnnotationFileError, or N out of range
+    except ValueError as e:  # CocoDatasetError, or N out of range
         sys.exit(str(e))
     with open(out, 'w') as f:
         json.dump(subset, f)

@@ -20,10 +20,11 @@ import sys
 
 import mmrethink  # noqa: F401  registers the mmrethink:: scope
 from mmrethink.analysis.runs import load_run
-from mmrethink.engine.hooks.arm_guard_hook import ARMS
+from mmrethink.datasets.coco_check import CocoDatasetError
 from mmrethink.pairing import PairingError, inspect_dataset, regime, write_pair, write_report
 from mmrethink.pairing.configs import launch_commands
 from mmrethink.pairing.recipes import RECIPES
+from mmrethink.utils.arms import ARMS
 
 HERE = osp.dirname(osp.abspath(__file__))
 
@@ -122,7 +123,7 @@ def main() -> None:
             checkpoint_prefix=args.checkpoint_prefix,
             recipe=args.recipe,
         )
-    except PairingError as e:
+    except (CocoDatasetError, PairingError) as e:
         raise SystemExit(f'pair_experiment: {e}') from None
     print(f'What the paper predicts: {regime(summary.num_train_images)}')
     for warning in summary.warnings:

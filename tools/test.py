@@ -6,7 +6,7 @@ import os.path as osp
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 
 import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope
-from mmrethink.utils.launch import (
+from mmrethink.launching.launch import (
     add_launch_arguments,
     build_runner,
     finish_launch,

@@ -11,8 +11,8 @@ from mmengine.config import Config
 
 import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope
 from mmrethink.engine.schedules import scale_schedule_to_batch
-from mmrethink.utils.fast_path import amp_requested, enable_amp, enable_fast_path
-from mmrethink.utils.launch import (
+from mmrethink.launching.fast_path import amp_requested, enable_amp, enable_fast_path
+from mmrethink.launching.launch import (
     add_launch_arguments,
     build_runner,
     finish_launch,
@@ -21,7 +21,7 @@ from mmrethink.utils.launch import (
     prepare_launch,
     world_size,
 )
-from mmrethink.utils.preflight import explained_build_errors, preflight
+from mmrethink.launching.preflight import explained_build_errors, preflight
 
 
 def parse_args() -> argparse.Namespace:
@@ -39,7 +39,7 @@ def parse_args() -> argparse.Namespace:
         '--fast',
         action='store_true',
         help='the GPU fast path: --amp, cudnn.benchmark, persistent pinned '
-        'loader workers (mmrethink/utils/fast_path.py)',
+        'loader workers (mmrethink/launching/fast_path.py)',
     )
     parser.add_argument(
         '--auto-scale-lr',

@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.config import Config
 
-from mmrethink.datasets.coco_subset import load_coco
+from mmrethink.datasets.coco_check import load_coco
 from mmrethink.engine.schedules import schedule_batch
 from mmrethink.utils.configs import backbone_checkpoint
 

@@ -1,14 +1,13 @@
 """A finished or running experiment, read back from its work dir."""
 
 import glob
-import json
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
-from mmrethink.engine.hooks.convergence_hook import read_convergence
+from mmrethink.utils.convergence_records import read_convergence
 
 
 @dataclass
@@ -76,30 +75,3 @@ def load_run(path: str, name: Optional[str] = None) -> Run:
             else osp.basename(osp.dirname(osp.abspath(jsonl)))
         )
     return Run(name, list(read_convergence(jsonl)), config, sorted(milestones))
-
-
-class ScalarsReader:
-    """The scalars a running mmengine job writes, read as they arrive.
-
-    mmengine's ``LocalVisBackend`` appends one JSON record per logged training iteration
-    (``iter``, ``lr``, ``loss``, ...) and per evaluation (the metrics, at ``step``) to
-    ``<work_dir>/<timestamp>/vis_data/scalars.json``. Reading those records, rather than
-    parsing the text log, keeps progress displays independent of mmengine's log format.
-    """
-
-    def __init__(self, work_dir: str) -> None:
-        self.work_dir = work_dir
-        self.offsets: Dict[str, int] = {}
-
-    def new_records(self) -> List[Dict]:
-        """Records written since the last call, from every session of the work dir."""
-        records = []
-        pattern = osp.join(self.work_dir, '*', 'vis_data', 'scalars.json')
-        for path in sorted(glob.glob(pattern)):
-            with open(path) as f:
-                f.seek(self.offsets.get(path, 0))
-                lines = f.read().split('\n')
-                complete, partial = lines[:-1], lines[-1]  # a line being written waits
-                self.offsets[path] = f.tell() - len(partial.encode())
-            records += [json.loads(line) for line in complete if line.strip()]
-        return records

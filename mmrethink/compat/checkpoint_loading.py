@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.logging import HistoryBuffer
 
 
 def history_buffer_method(owner: Any, name: str) -> Any:

@@ -1,11 +1,10 @@
-"""COCO annotation files: reading them, and seeded random subsets (the paper's
-35k/10k/3.5k/1k sets)."""
+"""Seeded random subsets of a COCO annotation file (the paper's 35k/10k/3.5k/1k sets),
+and their file names. Reading and checking the files is :mod:`.coco_check`'s."""
 
-import json
 import os.path as osp
 import random
 from collections import Counter
-from typing import Dict, List
+from typing import Dict
 
 
 def subset_tag(num_images: int) -> str:
@@ -19,39 +18,6 @@ def default_output(ann_file: str, num_images: int, seed: int) -> str:
     """The subset's file name beside ``ann_file``: ``<stem>_<tag>_seed<seed>.json``."""
     stem, ext = osp.splitext(ann_file)
     return f'{stem}_{subset_tag(num_images)}_seed{seed}{ext}'
-
-
-class AnnotationFileError(ValueError):
-    """A COCO annotation file that is missing or unreadable; the message says which."""
-
-
-def load_coco(ann_file: str) -> Dict:
-    """Read a COCO annotation file, failing with what is wrong with it."""
-    if not osp.isfile(ann_file):
-        raise AnnotationFileError(
-            f'annotation file {ann_file} not found: check the path (data_root and '
-            'ann_file in a config; tools/make_coco_subset.py writes the subset files).'
-        )
-    try:
-        with open(ann_file) as f:
-            coco = json.load(f)
-    except json.JSONDecodeError as e:
-        raise AnnotationFileError(
-            f'annotation file {ann_file} is not valid JSON ({e}): re-export or re-download it.'
-        ) from None
-    missing = [k for k in ('images', 'annotations', 'categories') if k not in coco]
-    if missing:
-        raise AnnotationFileError(f'annotation file {ann_file} lacks the COCO keys {missing}.')
-    return coco
-
-
-def absent_images(coco: Dict, image_dir: str) -> List[str]:
-    """File names the COCO file lists that ``image_dir`` does not hold."""
-    return [
-        im['file_name']
-        for im in coco['images']
-        if not osp.isfile(osp.join(image_dir, im['file_name']))
-    ]
 
 
 def make_subset(coco: Dict, num_images: int, seed: int) -> Dict:

@@ -4,7 +4,7 @@ from typing import Dict, Optional
 
 import torch.nn as nn
 from mmdet.models.backbones.resnet import BasicBlock, Bottleneck
-from mmengine.model.weight_init import BaseInit, caffe2_xavier_init, kaiming_init, normal_init
+from mmengine.model import BaseInit, caffe2_xavier_init, kaiming_init, normal_init
 
 from mmrethink.registry import WEIGHT_INITIALIZERS
 from mmrethink.utils.configs import is_checkpoint_init

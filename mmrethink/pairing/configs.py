@@ -5,8 +5,8 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
-from mmrethink.engine.hooks.arm_guard_hook import ARMS
 from mmrethink.engine.schedules import Schedule
+from mmrethink.utils.arms import ARMS
 
 from .dataset import DatasetSummary, PairingError, regime
 from .recipes import RECIPES, Recipe

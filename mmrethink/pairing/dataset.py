@@ -1,21 +1,18 @@
 """A user's COCO-format dataset, checked before anything is written, and its regime."""
 
-import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from mmrethink.datasets.coco_subset import (
-    AnnotationFileError,
-    absent_images,
-    load_coco,
-    summary,
-)
+from mmrethink.datasets.coco_check import check_coco
+from mmrethink.datasets.coco_subset import summary
 
 SMALL_DATASET = 1000  # images; below this the paper's smallest subset (1k) is reached
 
 
 class PairingError(ValueError):
-    """The dataset cannot be paired as given; the message names the problem and the fix."""
+    """The dataset cannot be paired as asked (norm, recipe, depth, output folder); the message
+    names the problem and the fix. (A COCO file's or its images' own problems raise
+    :class:`~mmrethink.datasets.coco_check.CocoDatasetError`.)"""
 
 
 @dataclass
@@ -33,31 +30,17 @@ class DatasetSummary:
     warnings: List[str] = field(default_factory=list)
 
 
-def _load(ann_file: str, split: str) -> Dict:
-    try:
-        coco = load_coco(ann_file)
-    except AnnotationFileError as e:
-        raise PairingError(f'{split}: {e}') from None
-    if not coco['categories']:
-        raise PairingError(
-            f'{split}: {ann_file} has no categories: a COCO file lists its '
-            'classes as "categories": [{"id": 1, "name": ...}, ...]; add them.'
-        )
-    return coco
-
-
-def _check_images(coco: Dict, ann_file: str, image_dir: str, split: str) -> None:
-    if not osp.isdir(image_dir):
-        raise PairingError(
-            f'{split}: image folder {image_dir} does not exist: pass the folder '
-            f'that holds the images {ann_file} lists.'
-        )
-    absent = absent_images(coco, image_dir)
-    if absent:
-        raise PairingError(
-            f'{split}: {len(absent)} images listed in {ann_file} are not in '
-            f'{image_dir} (e.g. {absent[:3]}): pass the right image folder.'
-        )
+def _check(ann_file: str, image_dir: str, split: str, classes: Optional[Sequence[str]]) -> Dict:
+    """One split through the shared COCO checker, with this tool's fixes."""
+    return check_coco(
+        ann_file,
+        image_dir,
+        split,
+        classes,
+        fix_classes='pass --classes with names from the file, or leave --classes out to '
+        "use the training file's categories",
+        fix_images=f'pass the right image folder (--{split}-images)',
+    )
 
 
 def inspect_dataset(
@@ -70,24 +53,14 @@ def inspect_dataset(
     """Check both splits (files, JSON, categories, classes, images) and count them.
 
     ``classes`` defaults to the training file's categories, in their order; a given
-    list must name categories of both files. Raises :class:`PairingError` for what
-    would break the runs; returns warnings for what would only weaken them (images
-    without annotations, classes without instances, a very small training set).
+    list must name categories of both files. Raises
+    :class:`~mmrethink.datasets.coco_check.CocoDatasetError` for what would break the
+    runs; returns warnings for what would only weaken them (images without annotations,
+    classes without instances, a very small training set).
     """
-    train, val = _load(train_ann, 'train'), _load(val_ann, 'val')
-    train_names = [c['name'] for c in train['categories']]
-    classes = list(classes) if classes else train_names
-    for split, coco, ann in (('train', train, train_ann), ('val', val, val_ann)):
-        names = {c['name'] for c in coco['categories']}
-        unknown = [c for c in classes if c not in names]
-        if unknown:
-            raise PairingError(
-                f'{split}: {ann} has no categories {unknown[:5]}; pass --classes with names '
-                f'from the file ({sorted(names)[:8]}...), or leave --classes out to use the '
-                "training file's categories."
-            )
-    _check_images(train, train_ann, train_images, 'train')
-    _check_images(val, val_ann, val_images, 'val')
+    train = _check(train_ann, train_images, 'train', classes)
+    classes = list(classes) if classes else [c['name'] for c in train['categories']]
+    _check(val_ann, val_images, 'val', classes)
     ids = {c['id']: c['name'] for c in train['categories']}
     annotations = [a for a in train['annotations'] if ids.get(a['category_id']) in classes]
     per_class = summary(train)['per_category']

@@ -24,8 +24,8 @@ from mmengine.config import Config
 
 from mmrethink.analysis.runs import Run, load_run
 from mmrethink.datasets import make_classification_set, make_detection_set
-from mmrethink.engine.hooks.arm_guard_hook import ARMS
-from mmrethink.utils.parallel_runs import Job, cores
+from mmrethink.launching.parallel_runs import Job, cores
+from mmrethink.utils.arms import ARMS
 
 from .configs import BaseReference, arm_config_text
 from .progress import MIM_ROOT, DemoClock, run_stage, say, train_job

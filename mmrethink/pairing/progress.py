@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Dict, List, Optional
 
-from mmrethink.utils.parallel_runs import Job, JobFailed, run_jobs
+from mmrethink.launching.parallel_runs import Job, JobFailed, run_jobs
 
 TRAIN_TOOL = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools', 'train.py'

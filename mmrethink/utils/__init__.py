@@ -1,2 +1,2 @@
-"""Support code for the tools (launching, input checks, the GPU fast path, toy-width
-models, config reading). Nothing here is registered: configs never name it."""
+"""Pure helpers that every layer may use: config walking, the arm vocabulary and the
+formats of the records a run writes. Nothing here imports another mmrethink package."""

@@ -33,7 +33,7 @@ param_scheduler = dict(
 
 # Detectron2 trains these in fp16 (train.amp.enabled = True). AmpOptimWrapper fails on
 # CPU, so the config asks instead of setting it: on a machine with CUDA, tools/train.py
-# applies mmrethink/utils/fast_path.py enable_amp (bf16 where supported, else fp16 with
+# applies mmrethink/launching/fast_path.py enable_amp (bf16 where supported, else fp16 with
 # dynamic loss scaling) when this is enabled; CPU runs stay fp32.
 mixed_precision = dict(enable=True)
 

@@ -13,6 +13,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import CheckpointLoader
 
 from mmrethink.registry import HOOKS
+from mmrethink.utils.arms import ARMS
 from mmrethink.utils.configs import backbone_checkpoint, is_checkpoint_init, walk
 
 from .checkpoint_timing import checkpoint_to_resume
@@ -20,7 +21,6 @@ from .checkpoint_timing import checkpoint_to_resume
 if TYPE_CHECKING:
     from mmengine.runner import Runner
 
-ARMS = ('scratch', 'pretrained')
 # What each arm may freeze, as mmdet's ResNet.frozen_stages: -1 nothing; 1 the stem and
 # res2 (Detectron's default TRAIN.FREEZE_AT = 2, which its GN fine-tuning runs used;
 # its scratch runs set FREEZE_AT 0, see configs/rethinking/README.md).

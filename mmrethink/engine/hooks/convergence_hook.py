@@ -1,8 +1,7 @@
 """The data behind the paper's convergence figures, written at every evaluation."""
 
-import json
 import os.path as osp
-from typing import TYPE_CHECKING, Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, Optional
 
 import torch
 from mmengine.dist import all_reduce, is_main_process
@@ -10,18 +9,24 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
 from mmrethink.registry import HOOKS
+from mmrethink.utils.convergence_records import (
+    COUNTS,
+    FILENAME,
+    append_record,
+    convergence_record,
+    read_convergence,
+)
 
 from .checkpoint_timing import checkpoint_due
 
 if TYPE_CHECKING:
     from mmengine.runner import Runner
 
-COUNTS = ('images', 'instances', 'pixels')
-
 
 @HOOKS.register_module()
 class ConvergenceHook(Hook):
-    """Append ``{iter, lr, images, instances, pixels, <metrics>}`` to a JSON lines file.
+    """Append ``{iter, lr, images, instances, pixels, <metrics>}`` to a JSON lines file
+    (the format of :mod:`mmrethink.utils.convergence_records`).
 
     Images, instances and pixels are counted from the real training batches (pixels
     of each image after the pipeline, before batch padding) and summed over all ranks,
@@ -41,7 +46,7 @@ class ConvergenceHook(Hook):
 
     priority = 'LOW'
 
-    def __init__(self, filename: str = 'convergence.jsonl') -> None:
+    def __init__(self, filename: str = FILENAME) -> None:
         self.filename = filename
         self.total = dict.fromkeys(COUNTS, 0)  # all ranks, as of the last sync
         self.local = dict.fromkeys(COUNTS, 0)  # this rank, since the last sync
@@ -101,23 +106,8 @@ class ConvergenceHook(Hook):
 
     def after_val_epoch(self, runner: 'Runner', metrics: Optional[Dict[str, float]] = None) -> None:
         """Append one record: iteration, LR, totals over all ranks and the metrics."""
-        record = dict(
-            iter=runner.iter,
-            lr=runner.optim_wrapper.get_lr()['lr'][0],
-            **self._sync(),
-            **(metrics or {}),
+        record = convergence_record(
+            runner.iter, runner.optim_wrapper.get_lr()['lr'][0], self._sync(), metrics or {}
         )
         if is_main_process():
-            with open(osp.join(runner.work_dir, self.filename), 'a') as f:
-                f.write(json.dumps(record) + '\n')
-
-
-def read_convergence(path: str) -> Sequence[Dict]:
-    """Records of a convergence file, the last one per iteration, sorted by iteration."""
-    latest = {}
-    with open(path) as f:
-        for line in f:
-            if line.strip():
-                record = json.loads(line)
-                latest[record['iter']] = record
-    return [latest[i] for i in sorted(latest)]
+            append_record(osp.join(runner.work_dir, self.filename), record)

@@ -76,9 +76,9 @@ class ReplayingIterBasedTrainLoop(IterBasedTrainLoop):
 
     def run(self) -> Any:
         """Train; after a resume, continue the stream where the checkpoint left it."""
-        if self._iter > 0 and self.replays:
+        if self.iter > 0 and self.replays:
             batches = self.dataloader.batch_sampler
-            batches.skip = self._iter  # its sampler has the checkpoint's seed (RandomStateHook)
+            batches.skip = self.iter  # its sampler has the checkpoint's seed (RandomStateHook)
             fresh = type(self.dataloader_iterator)(self.dataloader)
-            self.dataloader_iterator = _Drawn(self._iter, fresh)
+            self.dataloader_iterator = _Drawn(self.iter, fresh)
         return super().run()

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Sequence
 
-from mmrethink.analysis.runs import ScalarsReader
+from mmrethink.utils.scalars import ScalarsReader
 
 
 class JobFailed(RuntimeError):

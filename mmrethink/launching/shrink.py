@@ -5,7 +5,7 @@ from typing import Any, Dict
 
 from mmengine.config import Config
 
-from .configs import typed_dicts
+from mmrethink.utils.configs import typed_dicts
 
 # Transforms whose sizes set the image size, and their size keys.
 SIZED_TRANSFORMS = ('Resize', 'RandomResize', 'RandomChoiceResize', 'RandomCrop')

@@ -19,7 +19,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from .configs import typed_dicts
+from mmrethink.utils.configs import typed_dicts
 
 
 def world_size(launcher: str) -> int:

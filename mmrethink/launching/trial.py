@@ -23,9 +23,10 @@ from mmengine.hub import get_config
 from mmengine.registry import DefaultScope
 
 from mmrethink.datasets import make_detection_set, make_voc_set
-from mmrethink.datasets.coco_subset import load_coco, make_subset
+from mmrethink.datasets.coco_check import load_coco
+from mmrethink.datasets.coco_subset import make_subset
+from mmrethink.utils.configs import backbone_checkpoint, typed_dicts
 
-from .configs import backbone_checkpoint, typed_dicts
 from .launch import SYNC_NORMS
 from .shrink import shrink_images, shrink_model
 

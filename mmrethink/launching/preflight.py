@@ -13,18 +13,13 @@ from typing import Dict, Iterator, List, Optional
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from mmrethink.datasets.coco_subset import AnnotationFileError, absent_images, load_coco
+from mmrethink.datasets.coco_check import check_coco
 
 
 class PreflightError(ValueError):
-    """Bad input; the message names the problem and the fix."""
-
-
-def _load_coco(ann_file: str) -> Dict:
-    try:
-        return load_coco(ann_file)
-    except AnnotationFileError as e:
-        raise PreflightError(str(e)) from None
+    """A config or work dir that cannot run as given; the message names the problem and
+    the fix. (A COCO dataset's own problems raise
+    :class:`~mmrethink.datasets.coco_check.CocoDatasetError`.)"""
 
 
 def _dataset_cfgs(cfg: Config) -> Iterator[tuple]:
@@ -70,7 +65,8 @@ def _num_classes(model: Dict) -> Optional[int]:
 
 
 def check_coco_dataset(split: str, dataset: Dict, model: Dict) -> Dict[str, int]:
-    """Files exist, JSON is COCO, classes match the model; count what will be skipped."""
+    """The dataset's root exists, its COCO file and images pass :func:`check_coco`, its
+    classes match the model; count what the loader will skip."""
     root = dataset.get('data_root') or ''
     if root and not osp.isdir(root):
         raise PreflightError(
@@ -78,31 +74,23 @@ def check_coco_dataset(split: str, dataset: Dict, model: Dict) -> Dict[str, int]
             f'{split}.dataset.data_root at the dataset.'
         )
     ann_file = osp.join(root, dataset['ann_file'])
-    coco = _load_coco(ann_file)
     from mmdet.datasets import CocoDataset
 
     classes = list(dataset.get('metainfo', {}).get('classes') or CocoDataset.METAINFO['classes'])
-    names = [c['name'] for c in coco['categories']]
-    absent = [c for c in classes if c not in names]
-    if absent:
-        raise PreflightError(
-            f'{split}: {ann_file} has no categories {absent[:5]}; set '
-            f'{split}.dataset.metainfo=dict(classes=...) to the names in the file '
-            f'({names[:5]}...).'
-        )
+    coco = check_coco(
+        ann_file,
+        osp.join(root, dataset.get('data_prefix', {}).get('img', '')),
+        split,
+        classes,
+        fix_classes=f'set {split}.dataset.metainfo=dict(classes=...) to names in the file',
+        fix_images=f'check {split}.dataset.data_prefix.img',
+    )
     num_classes = _num_classes(model)
     if num_classes is not None and num_classes != len(classes):
         raise PreflightError(
             f'the model predicts {num_classes} classes but {split} has {len(classes)}: '
             f'set model.roi_head.bbox_head.num_classes (and mask_head.num_classes) to '
             f'{len(classes)}.'
-        )
-    img_dir = osp.join(root, dataset.get('data_prefix', {}).get('img', ''))
-    absent = absent_images(coco, img_dir)
-    if absent:
-        raise PreflightError(
-            f'{split}: {len(absent)} images listed in {ann_file} are not in '
-            f'{img_dir} (e.g. {absent[:3]}). Check data_prefix.img.'
         )
     with_ann = {a['image_id'] for a in coco['annotations']}
     counts = dict(

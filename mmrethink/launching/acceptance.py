@@ -1,6 +1,6 @@
 """Does this machine run the pack? Each arm family trained a few iterations, timed.
 
-What ``tools/check_gpu.py`` runs: every family of :mod:`mmrethink.utils.trial` on
+What ``tools/check_gpu.py`` runs: every family of :mod:`mmrethink.launching.trial` on
 generated COCO- and VOC-layout data, through the real launchers (``tools/train.py`` for
 one process, ``tools/dist_train.sh`` for N), with and without ``--fast`` on GPUs, plus
 an N-process run of each SyncBN pretrained arm (the paper's and LSJ's) in which one
@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Sequence
 
-from mmrethink.analysis.runs import ScalarsReader
+from mmrethink.utils.scalars import ScalarsReader
 
 from .trial import family_config_path, trial_config, write_trial_config
 
