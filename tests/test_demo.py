@@ -10,6 +10,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from mmrethink.analysis.claims import PairComparison, claim_answers
@@ -100,10 +101,10 @@ def test_convergence_rule_fails_a_rising_curve_and_passes_a_flat_one():
     flat = convergence(_run('flat', _flat_at(30)))
     assert flat.converged and flat.rise == pytest.approx(0.0, abs=1e-9)
     assert flat.window == (1200, 1600) and flat.evaluations == 5
-    assert flat.describe() == 'converged (+0.0 AP over 1200-1600)'
+    assert flat.describe() == 'converged (+0.0 ± 0.0 AP over 1200-1600)'
     rising = convergence(_run('rising', _rising(0.3)))  # +1.2 over the window's 400 iters
     assert rising.converged is False and rising.rise == pytest.approx(1.2)
-    assert rising.describe() == 'still rising (+1.2 AP over 1200-1600)'
+    assert rising.describe() == 'still rising (+1.2 ± 0.0 AP over 1200-1600)'
     assert convergence(_run('slow', _rising(0.2))).converged  # +0.8: within the point
     # Noise of +-0.8 points around a flat line is no rise; the fitted line judges.
     noise = [0.8, -0.8, 0.8, -0.8, 0.8]
@@ -111,7 +112,17 @@ def test_convergence_rule_fails_a_rising_curve_and_passes_a_flat_one():
     noisy_run = _run(
         'noisy', lambda i: noisy(i) + (noise[(i - 1200) // 100] if 1200 <= i <= 1600 else 0)
     )
-    assert convergence(noisy_run).converged
+    verdict = convergence(noisy_run)
+    # Standard error of the rise: sqrt(3.072 / 3 / 100000) * 400 = 1.28 (residuals 3.072).
+    assert verdict.converged and verdict.noise == pytest.approx(1.28)
+    # The rule does not forgive noise: a rise of 1.2 stays a rise, however noisy.
+    noisy_rise = convergence(
+        _run(
+            'noisy rise',
+            lambda i: _rising(0.3)(i) + (noise[(i - 1200) // 100] if 1200 <= i <= 1600 else 0),
+        )
+    )
+    assert noisy_rise.converged is False and noisy_rise.rise == pytest.approx(1.2)
     # Falling (a scarce arm overfitting) has stopped rising: a longer schedule cannot help.
     assert convergence(_run('falling', lambda i: 40 - i / 100)).converged
 
@@ -179,7 +190,7 @@ def test_answers_are_undecided_when_an_arm_has_not_converged():
     scarce = _pair(_flat_at(10), _flat_at(20))
     one, two, three = claim_answers(plentiful, scarce)
     assert two.startswith('2. Catch-up with plentiful data: undecided: final box AP')
-    assert two.endswith('but not converged: scratch (still rising (+8.0 AP over 1200-1600)).')
+    assert two.endswith('but not converged: scratch (still rising (+8.0 ± 0.0 AP over 1200-1600)).')
     assert 'yes' not in two and 'no,' not in two
     assert three.endswith(
         'But the plentiful pair is undecided, so this does not isolate scarce data.'
@@ -290,3 +301,26 @@ def test_demo_stage_stops_naming_the_failed_arms_log(tmp_path):
         f'demo stopped: scratch_plentiful failed (exit 1); see its log: {broken.log}'
     )
     assert time.time() - start < 30
+
+
+def test_the_default_demo_lets_the_rule_judge_every_arm():
+    from mmrethink.analysis.convergence import MIN_EVALUATIONS
+    from mmrethink.pairing.demo import CONFIGS, DETECTOR, SCALES
+
+    base = Config.fromfile(osp.join(CONFIGS, DETECTOR.format(arm='scratch')))
+    scale = SCALES['default']
+    assert scale.pairs == ('plentiful', 'scarce')
+    for pair in scale.pairs:
+        cfg = base.copy()
+        cfg.merge_from_dict(scale.schedules.get(pair, {}))
+        end, every = cfg.train_cfg.max_iters, cfg.train_cfg.val_interval
+        evaluated = sorted(set(range(every, end + 1, every)) | {end})  # mmengine's points
+        run = _run(
+            pair,
+            [10.0] * len(evaluated),
+            iters=evaluated,
+            milestones=cfg.param_scheduler.milestones,
+        )
+        verdict = convergence(run)
+        assert verdict.evaluations >= MIN_EVALUATIONS + 1, (pair, verdict)
+        assert verdict.window[1] == cfg.param_scheduler.milestones[0]

@@ -7,8 +7,10 @@ question by doubling the schedule (5x against 6x changes final AP by less than a
 Table 1); the trend over the end of the full-LR stage asks it of a single run, where a
 longer schedule would still help. The stages after the drops cannot answer it: at
 1/10 and 1/100 of the LR, AP hardly moves whether or not the arm had converged. A line
-through several evaluations rather than a difference of two: one evaluation on a small
-validation set is noisy by about a point.
+through several evaluations rather than a difference of two: at the full LR one
+evaluation on a small validation set moves by 2-3 points from the next. The rule does
+not forgive that noise (a flat but noisy arm can be judged still rising: "undecided",
+never a wrong yes or no); the rise's standard error is reported beside it.
 """
 
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ class Convergence:
 
     converged: Optional[bool]
     rise: Optional[float]  # AP points the fitted line rises across the window
+    noise: Optional[float]  # the rise's standard error, from the scatter around the line
     window: Tuple[int, int]  # iterations
     evaluations: int  # in the window
 
@@ -44,7 +47,7 @@ class Convergence:
                 f'the full-LR stage (the rule needs {MIN_EVALUATIONS})'
             )
         word = 'converged' if self.converged else 'still rising'
-        return f'{word} ({self.rise:+.1f} AP over {span})'
+        return f'{word} ({self.rise:+.1f} ± {self.noise:.1f} AP over {span})'
 
 
 def convergence(run: Run, metric: str = BOX_AP, tolerance: float = TOLERANCE) -> Convergence:
@@ -53,8 +56,13 @@ def convergence(run: Run, metric: str = BOX_AP, tolerance: float = TOLERANCE) ->
     start = round(end * (1 - WINDOW))
     points = [(r['iter'], ap_points(r, metric)) for r in run.records if start <= r['iter'] <= end]
     if len(points) < MIN_EVALUATIONS:
-        return Convergence(None, None, (start, end), len(points))
+        return Convergence(None, None, None, (start, end), len(points))
     iters, aps = np.array(points, dtype=float).T
-    slope = np.polyfit(iters, aps, 1)[0]
-    rise = round(float(slope * (end - start)), 6) + 0.0  # no '-0.0' for a flat line
-    return Convergence(rise < tolerance, rise, (start, end), len(points))
+    coefficients, residuals = np.polyfit(iters, aps, 1, full=True)[:2]
+    slope = coefficients[0]
+    scatter = float(residuals[0]) / (len(points) - 2) if len(residuals) else 0.0
+    slope_error = np.sqrt(scatter / np.sum((iters - iters.mean()) ** 2))
+    span = end - start
+    rise = round(float(slope * span), 6) + 0.0  # no '-0.0' for a flat line
+    noise = round(float(slope_error * span), 6)
+    return Convergence(rise < tolerance, rise, noise, (start, end), len(points))

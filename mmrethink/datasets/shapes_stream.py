@@ -6,7 +6,12 @@ from mmdet.datasets import BaseDetDataset
 
 from mmrethink.registry import DATASETS
 
-from .synthetic_shapes import DETECTION_SHAPES, detection_image_side, render_detection_image
+from .synthetic_shapes import (
+    DETECTION_SHAPES,
+    SHAPE_RADIUS,
+    detection_image_side,
+    render_detection_image,
+)
 
 
 @DATASETS.register_module()
@@ -25,6 +30,7 @@ class SyntheticShapesStream(BaseDetDataset):
         seed: Which set; the demo's validation files use another seed.
         image_size: Range of the square images' side, as in ``make_detection_set``.
         max_objects: Most shapes per image.
+        radius: Range of a shape's radius, as fractions of the image side.
         **kwargs: ``BaseDetDataset``'s (``pipeline``, ``metainfo``, ``test_mode``, ...).
     """
 
@@ -36,6 +42,7 @@ class SyntheticShapesStream(BaseDetDataset):
         seed: int = 0,
         image_size: Tuple[int, int] = (128, 224),
         max_objects: int = 5,
+        radius: Tuple[float, float] = SHAPE_RADIUS,
         **kwargs,
     ) -> None:
         if num_images < 1:
@@ -44,6 +51,7 @@ class SyntheticShapesStream(BaseDetDataset):
         self.seed = seed
         self.image_size = tuple(image_size)
         self.max_objects = max_objects
+        self.radius = tuple(radius)
         super().__init__(ann_file='', **kwargs)
 
     def load_data_list(self) -> List[Dict]:
@@ -60,7 +68,7 @@ class SyntheticShapesStream(BaseDetDataset):
         """Sample ``idx`` before the pipeline: image, shapes and instances (mmdet's format)."""
         info = self.get_data_info(idx)
         img, objects = render_detection_image(
-            self.seed, info['index'], self.image_size, self.max_objects
+            self.seed, info['index'], self.image_size, self.max_objects, self.radius
         )
         instances = []
         for obj in objects:

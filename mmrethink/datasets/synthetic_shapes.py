@@ -21,6 +21,7 @@ import numpy as np
 
 DETECTION_SHAPES = ('circle', 'triangle', 'square', 'star')
 CLASSIFICATION_SHAPES = DETECTION_SHAPES + ('hexagon', 'cross', 'ellipse', 'diamond')
+SHAPE_RADIUS = (0.06, 0.28)  # a detection shape's radius, as fractions of the image side
 
 
 def shape_polygon(
@@ -105,16 +106,16 @@ def _visible_polygons(mask: np.ndarray, min_area: float) -> List[List[float]]:
 
 
 def _detection_image(
-    rng: np.random.Generator, size: int, max_objects: int
+    rng: np.random.Generator, size: int, max_objects: int, radius: Tuple[float, float]
 ) -> Tuple[np.ndarray, List[Dict]]:
     img = _background(rng, size, size, 'detection')
     owner = np.full((size, size), -1, np.int32)
     placed = []
     for index in range(rng.integers(1, max_objects + 1)):
         label = int(rng.integers(len(DETECTION_SHAPES)))
-        radius = size * rng.uniform(0.06, 0.28)
-        center = rng.uniform(radius * 0.5, size - radius * 0.5, 2)
-        poly = shape_polygon(DETECTION_SHAPES[label], center, radius, rng.uniform(0, 2 * np.pi))
+        radius_px = size * rng.uniform(*radius)
+        center = rng.uniform(radius_px * 0.5, size - radius_px * 0.5, 2)
+        poly = shape_polygon(DETECTION_SHAPES[label], center, radius_px, rng.uniform(0, 2 * np.pi))
         region = np.zeros((size, size), np.uint8)
         cv2.fillPoly(region, [np.round(poly).astype(np.int32)], 1)
         img[region > 0] = _colour(rng, 'detection')
@@ -159,6 +160,7 @@ def render_detection_image(
     index: int,
     image_size: Tuple[int, int] = (128, 224),
     max_objects: int = 5,
+    radius: Tuple[float, float] = SHAPE_RADIUS,
 ) -> Tuple[np.ndarray, List[Dict]]:
     """Image ``index`` of the detection set ``seed``: a function of ``(seed, index)`` only.
 
@@ -167,7 +169,7 @@ def render_detection_image(
     :func:`make_detection_set` and the :class:`SyntheticShapesStream` agree).
     """
     rng, side = _image_generator(seed, index, image_size)
-    return _detection_image(rng, side, max_objects)
+    return _detection_image(rng, side, max_objects, radius)
 
 
 def make_detection_set(
@@ -178,6 +180,7 @@ def make_detection_set(
     image_size: Tuple[int, int] = (128, 224),
     max_objects: int = 5,
     class_names: Sequence[str] = DETECTION_SHAPES,
+    radius: Tuple[float, float] = SHAPE_RADIUS,
 ) -> str:
     """Write images 0..N-1 of set ``seed`` as ``root/<split>/*.png`` and
     ``root/annotations/instances_<split>.json`` (image ``i`` has id ``i + 1``).
@@ -189,7 +192,7 @@ def make_detection_set(
     os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
     images, annotations = [], []
     for index in range(num_images):
-        img, objects = render_detection_image(seed, index, image_size, max_objects)
+        img, objects = render_detection_image(seed, index, image_size, max_objects, radius)
         image_id, size = index + 1, img.shape[0]
         file_name = f'{image_id:06d}.png'
         cv2.imwrite(osp.join(root, split, file_name), img)

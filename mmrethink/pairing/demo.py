@@ -39,25 +39,91 @@ TRAIN_SEED, VAL_SEED = 0, 1  # two sets of the generator: training never sees a 
 
 @dataclass(frozen=True)
 class DemoScale:
-    """One mode's sizes; a schedule override replaces the configs' own (the default's)."""
+    """One mode's sizes. A pair's schedule override replaces the configs' own."""
 
     val: int  # validation images
     cls_train: int  # classification images for pre-training
     cls_val: int
-    scarce: int  # images of the scarce pair (the first of the plentiful stream)
-    pairs: tuple  # which pairs run
-    plan: Dict[str, float]  # planned seconds per stage, for the ETA (measured, 2 cores)
-    schedule: Dict[str, dict] = field(default_factory=dict)
+    scarce: int  # images of the scarce pair: the first of the plentiful stream
+    pairs: Tuple[str, ...]  # which pairs run
+    plan: Dict[str, float]  # planned seconds per stage, for the ETA (2 cores)
+    claims: str  # what the run can answer, said in its summary
+    schedules: Dict[str, Dict[str, dict]] = field(default_factory=dict)  # by pair
     pretrain: Dict[str, object] = field(default_factory=dict)  # classifier's --cfg-options
     model: Dict[str, dict] = field(default_factory=dict)
-    claims: str = 'all three claims'
 
 
-SCALES: Dict[str, DemoScale] = {}  # filled below, once measured
+def _schedule(
+    max_iters: int, milestones: List[int], val_interval: int, warmup_iters: int = 30
+) -> Dict[str, dict]:
+    return dict(
+        train_cfg=dict(max_iters=max_iters, val_interval=val_interval),
+        param_scheduler=dict(milestones=milestones, warmup_iters=warmup_iters),
+    )
+
+
+# Why these sizes, and what they cost: configs/demo/README.md. The plentiful pair runs the
+# configs' own 6x (1x = 900 iterations at batch 4).
+SCALES = {
+    'default': DemoScale(
+        val=100,
+        cls_train=2000,
+        cls_val=400,
+        scarce=64,  # 0.3% of the 21600 the plentiful arms see
+        pairs=('plentiful', 'scarce'),
+        plan=dict(data=3, pretrain=30, plentiful=600, scarce=320, report=15),
+        claims='all three claims',
+        # 3x: 2700 iterations, drops at the last 2/3 and 2/9 of a 1x (2100, 2500): 64
+        # images are seen 169 times, and a longer schedule only overfits them. An
+        # evaluation every 150, so the rule's window (1575-2100) has four.
+        schedules=dict(scarce=_schedule(2700, [2100, 2500], 150)),
+    ),
+    'quick': DemoScale(
+        val=100,
+        cls_train=2000,
+        cls_val=400,
+        scarce=64,
+        pairs=('plentiful',),
+        plan=dict(data=3, pretrain=30, plentiful=110, report=10),
+        claims=(
+            'claim 1 only (early convergence): its 1x is too short for either arm to '
+            'converge, so the catch-up answer is undecided; `make demo` answers all three'
+        ),
+        # 1x: 900 iterations, drops at 2/3 and 8/9 (600, 800), an evaluation every 150.
+        schedules=dict(plentiful=_schedule(900, [600, 800], 150)),
+    ),
+    'smoke': DemoScale(
+        val=8,
+        cls_train=64,
+        cls_val=32,
+        scarce=8,
+        pairs=('plentiful', 'scarce'),
+        plan=dict(data=2, pretrain=12, plentiful=25, scarce=25, report=5),
+        claims='nothing: its 12 iterations only check that every stage runs',
+        # A 12-iteration 1x (drops at 2/3 and 8/9), evaluated twice; 12 iterations
+        # score nothing above 0.05, so every detection is kept.
+        schedules={pair: _schedule(12, [8, 11], 6, 2) for pair in ('plentiful', 'scarce')},
+        pretrain={
+            'train_cfg.max_iters': 8,
+            'train_cfg.val_interval': 8,
+            'param_scheduler.milestones': [5, 7],
+            'param_scheduler.warmup_iters': 2,
+            'default_hooks.checkpoint.interval': 8,
+        },
+        model=dict(test_cfg=dict(rcnn=dict(score_thr=0.0))),
+    ),
+}
 
 
 def _arm_config(
-    path: str, arm: str, pair: str, num_images: int, val_root: str, backbone: str, scale: DemoScale
+    path: str,
+    arm: str,
+    pair: str,
+    num_images: int,
+    scene: dict,
+    val_root: str,
+    backbone: str,
+    scale: DemoScale,
 ) -> str:
     """One arm of one pair: the demo's config on the first ``num_images`` of the stream."""
     base = DETECTOR.format(arm=arm)
@@ -65,23 +131,23 @@ def _arm_config(
     if arm == 'pretrained':
         model['backbone'] = dict(init_cfg=dict(checkpoint=backbone))
     settings = dict(
-        # Images rendered in the training process: no loader process competing with the
-        # other arm for the cores (an image takes ~6 ms).
         train_dataloader=dict(
-            num_workers=0,
-            persistent_workers=False,
             dataset=dict(
                 _delete_=True,
                 type='SyntheticShapesStream',
                 num_images=num_images,
                 seed=TRAIN_SEED,
+                **scene,
                 pipeline=BaseReference('{{_base_.stream_train_pipeline}}'),
             ),
+            # Rendered in the training process: no loader competing for the cores.
+            num_workers=0,
+            persistent_workers=False,
         ),
         val_dataloader=dict(dataset=dict(data_root=val_root + '/')),
         val_evaluator=dict(ann_file=osp.join(val_root, 'annotations', 'instances_val.json')),
         randomness=dict(seed=TRAIN_SEED),
-        **scale.schedule,
+        **scale.schedules.get(pair, {}),
         **({'model': model} if model else {}),
     )
     comments = [
@@ -128,42 +194,49 @@ def _train_pairs(
 ) -> Dict[str, Dict[str, Run]]:
     """Both arms of each pair side by side; with four cores or more, both pairs at once."""
     base = Config.fromfile(osp.join(CONFIGS, DETECTOR.format(arm='scratch')))
-    max_iters = scale.schedule.get('train_cfg', {}).get('max_iters', base.train_cfg.max_iters)
     batch = base.train_dataloader.batch_size
-    sizes = dict(plentiful=max_iters * batch, scarce=scale.scarce)  # plentiful: each seen once
+    lengths = {
+        pair: scale.schedules.get(pair, {}).get('train_cfg', base.train_cfg)['max_iters']
+        for pair in scale.pairs
+    }
+    # Every image the plentiful arms see is new; the scarce pair's are its first ones.
+    sizes = dict(plentiful=lengths['plentiful'] * batch, scarce=scale.scarce)
     jobs: Dict[str, List[Job]] = {}
     for pair in scale.pairs:
         jobs[pair] = []
         for arm in ARMS:
-            name = f'{arm}_{pair}'
             config = _arm_config(
                 osp.join(out, 'configs', f'{DETECTOR.format(arm=arm)[:-3]}-{pair}.py'),
                 arm,
                 pair,
                 sizes[pair],
+                dict(base.scene),
                 val_root,
                 backbone,
                 scale,
             )
+            name = f'{arm}_{pair}'
             work_dir = osp.join(out, 'work_dirs', name)
-            jobs[pair].append(train_job(name, config, work_dir, osp.join(out, 'logs'), max_iters))
-    at_once = len(scale.pairs) if cores() >= 2 * len(ARMS) else 1
-    stages = [list(scale.pairs)] if at_once > 1 else [[pair] for pair in scale.pairs]
-    threads = max(1, cores() // (len(ARMS) * at_once))
-    for pairs in stages:
-        clock.begin(pairs[0])
-        for pair in pairs:
+            jobs[pair].append(
+                train_job(name, config, work_dir, osp.join(out, 'logs'), lengths[pair])
+            )
+    together = cores() >= 2 * len(ARMS)  # both pairs at once, arms side by side
+    stages = [list(scale.pairs)] if together else [[pair] for pair in scale.pairs]
+    threads = max(1, cores() // (len(ARMS) * len(stages[0])))
+    for stage in stages:
+        clock.begin(stage[0])
+        for pair in stage:
             say(
                 f'[{3 + scale.pairs.index(pair)}/5] {pair} pair: scratch and pretrained side by '
-                f'side, {threads} thread(s) each; {max_iters} iterations at batch {batch} on '
-                f'{sizes[pair]} training images ({max_iters * batch / sizes[pair]:.1f} epochs)'
-                f'  | {clock.eta(0)}'
+                f'side, {threads} thread(s) each; {lengths[pair]} iterations at batch {batch} '
+                f'on {sizes[pair]} training images '
+                f'({lengths[pair] * batch / sizes[pair]:.1f} epochs)  | {clock.eta(0)}'
             )
-        run_stage(clock, [job for pair in pairs for job in jobs[pair]], threads)
-        for pair in pairs[1:]:
-            clock.taken[pair] = 0.0  # ran inside the first pair's stage
+        run_stage(clock, [job for pair in stage for job in jobs[pair]], threads)
+        for pair in stage[1:]:
+            clock.taken[pair] = 0.0  # trained within the first pair's stage
     return {
-        pair: {job.name.split('_')[0]: load_run(job.work_dir, job.name) for job in jobs[pair]}
+        pair: {arm: load_run(job.work_dir, job.name) for arm, job in zip(ARMS, jobs[pair])}
         for pair in scale.pairs
     }
 
@@ -181,7 +254,8 @@ def run_demo(out: str, mode: str = 'default') -> None:
     clock.begin('data')
     say(f'[1/5] data -> {data}  | {clock.eta(0)}')
     val_root = osp.join(data, 'shapes')
-    make_detection_set(val_root, scale.val, VAL_SEED, 'val')
+    scene = Config.fromfile(osp.join(CONFIGS, DETECTOR.format(arm='scratch'))).scene
+    make_detection_set(val_root, scale.val, VAL_SEED, 'val', **scene)
     cls_root = osp.join(data, 'shapes_cls')
     make_classification_set(osp.join(cls_root, 'train'), scale.cls_train, seed=2)
     make_classification_set(osp.join(cls_root, 'val'), scale.cls_val, seed=3)

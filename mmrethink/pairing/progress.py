@@ -11,9 +11,9 @@ from typing import Dict, List, Optional
 
 from mmrethink.launching.parallel_runs import Job, JobFailed, run_jobs
 
-TRAIN_TOOL = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools', 'train.py'
-)
+# The checkout's tools/ and configs/, or an installed package's copies (mim's layout).
+MIM_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim')
+TRAIN_TOOL = osp.join(MIM_ROOT, 'tools', 'train.py')
 
 
 def say(message: str) -> None:
