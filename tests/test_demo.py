@@ -158,11 +158,13 @@ def test_answers_for_paper_like_records():
         '+5.5 box AP (plentiful, iteration 100), +4.9 box AP (scarce, iteration 100)'
     )
     assert two == (
-        '2. Catch-up with plentiful data: yes, scratch caught up (within 1 point or not): '
+        '2. Catch-up with plentiful data: yes, scratch caught up (margin 1 point): '
         'final box AP 39.3 scratch (iteration 1800) vs 39.9 pretrained (iteration 1800), gap '
         '+0.6 (mask +0.6); both arms converged; as the paper predicts.'
     )
-    assert three.startswith('3. Breakdown with scarce data: yes, scratch did not catch up: ')
+    assert three.startswith(
+        '3. Breakdown with scarce data: yes, scratch did not catch up (margin 1 point): '
+    )
     assert 'gap +13.0' in three and three.endswith('as the paper predicts.')
 
 
@@ -173,6 +175,7 @@ def test_answers_for_contrary_records():
     scarce = _pair(_flat_at(20, start=9), _flat_at(20.5))
     one, two, three = claim_answers(plentiful, scarce)
     assert one.startswith('1. Early convergence: no: ') and '-3.5 box AP (scarce' in one
+    assert one.endswith('; not a lead of more than 1 point in every pair.')
     assert two.startswith('2. Catch-up with plentiful data: no, scratch did not catch up')
     assert 'gap +5.0' in two and two.endswith('not what the paper predicts.')
     assert three.startswith('3. Breakdown with scarce data: no breakdown: scratch caught up')
@@ -217,6 +220,38 @@ def test_gaps_pair_evaluations_by_iteration_not_by_position():
         )
     )
     assert '(plentiful, iteration 100), +0.0 box AP (scarce, iteration 50)' in lines[0]
+    # Arms that never evaluated at the same iteration: no gap to read, claim 1 undecided.
+    apart = PairComparison(scratch, _run('p', [20.0], iters=(75,), milestones=[]))
+    assert apart.gaps() == []
+    assert answers(dict(mine=dict(scratch=apart.scratch, pretrained=apart.pretrained)))[0] == (
+        '1. Early convergence: undecided: the arms of mine never evaluated at the same '
+        'iteration (give both arms one evaluation interval).'
+    )
+
+
+def test_report_of_a_box_only_pair(tmp_path):
+    from mmrethink.pairing.report import write_report
+
+    def counted(name, box):
+        run = _run(name, box)
+        for record in run.records:  # no mask AP: a Faster R-CNN; counts as ConvergenceHook's
+            del record[MASK]
+            record.update(images=4 * record['iter'], instances=8 * record['iter'], pixels=1)
+        return run
+
+    pair = dict(scratch=counted('s', _flat_at(30)), pretrained=counted('p', _flat_at(32)))
+    written = write_report(dict(boxes=pair), str(tmp_path), 'Boxes')
+    summary = open(tmp_path / 'summary.md').read()
+    assert (
+        '2. Catch-up: no, scratch did not catch up (margin 1 point): final box AP 31.0' in summary
+    )
+    assert '(mask' not in summary and 'mask AP gap' not in summary
+    results = open(tmp_path / 'results.md').read()
+    row = next(line for line in results.splitlines() if line.startswith('| s |'))
+    assert row.split('|')[3:5] == [' 31.0 ', ' — ']  # box AP, no mask AP
+    svg = open(tmp_path / 'curves.svg').read()
+    assert 'bbox AP' in svg and 'mask AP' not in svg  # one panel
+    assert str(tmp_path / 'summary.md') in written
 
 
 def _job(tmp_path, name: str, code: str, max_iters: int = 1) -> Job:
@@ -305,10 +340,17 @@ def test_demo_stage_stops_naming_the_failed_arms_log(tmp_path):
 
 def test_the_default_demo_lets_the_rule_judge_every_arm():
     from mmrethink.analysis.convergence import MIN_EVALUATIONS
-    from mmrethink.pairing.demo import CONFIGS, DETECTOR, SCALES
+    from mmrethink.pairing.demo import DEMO_CONFIGS, DETECTOR, SCALES
 
-    base = Config.fromfile(osp.join(CONFIGS, DETECTOR.format(arm='scratch')))
+    base = Config.fromfile(osp.join(DEMO_CONFIGS, DETECTOR.format(arm='scratch')))
+    # The paper's 6x at the demo's 1x of 900: drops at the last 600 and 200; scarce 3x.
+    assert (base.train_cfg.max_iters, base.param_scheduler.milestones) == (5400, [4800, 5200])
     scale = SCALES['default']
+    scarce = scale.schedules['scarce']
+    assert (scarce['train_cfg']['max_iters'], scarce['param_scheduler']['milestones']) == (
+        2700,
+        [2100, 2500],
+    )
     assert scale.pairs == ('plentiful', 'scarce')
     for pair in scale.pairs:
         cfg = base.copy()

@@ -10,7 +10,7 @@ Layers, lowest first (a module may import its own layer and those below):
    replayable sampler); the cycle check keeps it one-way;
 4. ``analysis``: runs read back from work dirs;
 5. ``launching``: starting, checking and watching training processes (``tools/``);
-6. ``pairing``: ``tools/pair_experiment.py``'s library.
+6. ``pairing``: paired experiments, ``tools/pair_experiment.py``'s and the demo's.
 
 ``mmrethink/__init__.py`` stands above all of them: it imports what registers.
 Imports inside functions and ``TYPE_CHECKING`` blocks count as much as top-level ones.

@@ -148,7 +148,7 @@ def test_inspection_counts_and_warns(shapes, tmp_path):
 
 
 def test_bad_dataset_errors_come_from_the_shared_checker_with_the_tools_fixes(shapes, tmp_path):
-    """inspect_dataset raises preflight's error type, worded with this tool's options."""
+    """inspect_dataset raises the shared checker's error, worded with this tool's options."""
     train_ann, train_images = _split(shapes, 'train')
     val = _split(shapes, 'val')
     with pytest.raises(CocoDatasetError, match='train: annotation file nope.json not found'):
@@ -230,6 +230,12 @@ def test_written_configs_load_pass_preflight_and_carry_the_schedules(shapes, tmp
             cfg.train_cfg.val_interval,
         ) == expected[arm]
         assert cfg.default_hooks.checkpoint.interval == 11
+        # The convergence rule judges the last quarter of the full-LR stage and needs three
+        # evaluations there: scratch's (170-227) has five at every 11; the pretrained 1x's
+        # (49-65) would have one, so from 49 it evaluates every (65 - 49) // 4 = 4
+        # (52, 56, 60, 64), and every 11 again from the first drop.
+        expected = dict(scratch=None, pretrained=[(49, 4), (65, 11)])
+        assert cfg.train_cfg.get('dynamic_intervals') == expected[arm]
         assert cfg.model.roi_head.mask_head.num_classes == 4
         assert cfg.default_hooks.arm_guard.arm == arm
         # The paper's lr 0.02 at batch 16, at batch 2 (before, it stayed 0.02: 8x the LR

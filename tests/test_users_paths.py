@@ -295,7 +295,7 @@ def test_auto_scale_schedule_scales_evaluation_points():
     cfg = load_config(
         osp.join(REPO, 'configs', 'demo', 'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes.py')
     )
-    cfg.train_cfg.val_begin = 60
+    cfg.train_cfg.update(max_iters=540, val_begin=60, dynamic_intervals=[(90, 120), (500, 40)])
     cfg.param_scheduler.warmup_iters = 0
     scale_schedule_to_batch(cfg, 2)  # batch 4 -> 8 with the demo's base batch
     base = cfg.auto_scale_schedule.base_batch_size

@@ -2,7 +2,7 @@
 
     python tools/demo.py           # default: both pairs to convergence, all three claims
     python tools/demo.py --quick   # the plentiful pair, short: early convergence only
-    python tools/demo.py --smoke   # seconds: what the tests run
+    python tools/demo.py --smoke   # about 30 seconds: what the tests run
 
 What it does and why: mmrethink/pairing/demo.py and configs/demo/README.md. Every run
 goes into a new folder (demo_output/<time>/ by default); nothing is overwritten.

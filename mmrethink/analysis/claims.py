@@ -13,10 +13,8 @@ scarce pair; tools/pair_experiment.py answers (1) and (2) on the user's data.
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-from .convergence import BOX_AP, TOLERANCE, Convergence, convergence
-from .runs import Run, ap_points
-
-MASK_AP = 'coco/segm_mAP'
+from .convergence import TOLERANCE, Convergence, convergence
+from .runs import BOX_AP, MASK_AP, Run, ap_points
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ class PairComparison:
         return {arm: convergence(run) for arm, run in self.arms.items()}
 
     def unconverged(self) -> List[str]:
-        """``scratch (still rising (+3.2 AP over 1800-2400))`` for each arm not converged."""
+        """``scratch (still rising (+3.2 ± 0.4 AP over 1800-2400))`` per arm not converged."""
         return [
             f'{arm} ({v.describe()})' for arm, v in self.convergence().items() if not v.converged
         ]
@@ -57,7 +55,8 @@ class PairComparison:
         return None if self.unconverged() else self.final_gap() <= TOLERANCE
 
     def finals(self) -> str:
-        """``final box AP 38.3 scratch vs 38.9 pretrained, gap +0.6 (mask +0.4)``."""
+        """``final box AP 38.3 scratch (iteration 5400) vs 38.9 pretrained (iteration 5400),
+        gap +0.6 (mask +0.4)``."""
         last = {arm: ap_points(run.last_evaluation, BOX_AP) for arm, run in self.arms.items()}
         mask = (
             f' (mask {self.final_gap(MASK_AP):+.1f})'
@@ -74,19 +73,27 @@ class PairComparison:
 
 def early_lead(pairs: Dict[str, PairComparison]) -> str:
     """Claim 1: the gap at each pair's first common evaluation."""
-    firsts = {name: pair.gaps()[0] for name, pair in pairs.items()}
-    leads = all(gap > TOLERANCE for _, gap in firsts.values())
+    title = '1. Early convergence'
+    firsts = {name: pair.gaps()[:1] for name, pair in pairs.items()}
+    unpaired = [name for name, first in firsts.items() if not first]
+    if unpaired:
+        return (
+            f'{title}: undecided: the arms of {", ".join(unpaired)} never evaluated at the '
+            'same iteration (give both arms one evaluation interval).'
+        )
+    leads = all(gap > TOLERANCE for ((_, gap),) in firsts.values())
+    every = ' in every pair' if len(pairs) > 1 else ''
     return (
-        f'1. Early convergence: {"yes" if leads else "no"}: at the first evaluation, '
-        'pretrained minus scratch is '
+        f'{title}: {"yes" if leads else "no"}: at the first evaluation, pretrained minus '
+        'scratch is '
         + ', '.join(
-            f'{gap:+.1f} box AP ({name}, iteration {i})' for name, (i, gap) in firsts.items()
+            f'{gap:+.1f} box AP ({name}, iteration {i})' for name, ((i, gap),) in firsts.items()
         )
         + (
             f'; the pretrained arm leads by more than {TOLERANCE:g} point, as in the paper'
             ' (Fig. 2).'
             if leads
-            else f'; not a lead of more than {TOLERANCE:g} point in every pair.'
+            else f'; not a lead of more than {TOLERANCE:g} point{every}.'
         )
     )
 
@@ -96,32 +103,41 @@ def undecided(pair: PairComparison) -> str:
     return f'undecided: {pair.finals()}, but not converged: {"; ".join(pair.unconverged())}.'
 
 
-def catch_up(pair: PairComparison, number: int = 2, title: str = 'Catch-up') -> str:
-    """Claim 2 on one pair: caught up, not, or undecided."""
-    caught = pair.caught_up()
-    if caught is None:
-        return f'{number}. {title}: {undecided(pair)}'
-    verdict = 'yes, scratch caught up' if caught else 'no, scratch did not catch up'
+def _final_accuracy(
+    pair: PairComparison, title: str, caught: str, short: str, paper_expects_catch_up: bool
+) -> str:
+    """``title: <caught or short>: <finals>; ...`` once both arms converged, else undecided."""
+    caught_up = pair.caught_up()
+    if caught_up is None:
+        return f'{title}: {undecided(pair)}'
+    agrees = 'as' if caught_up == paper_expects_catch_up else 'not what'
     return (
-        f'{number}. {title}: {verdict} (within {TOLERANCE:g} point or not): {pair.finals()}; '
-        f'both arms converged; {"as" if caught else "not what"} the paper predicts.'
+        f'{title}: {caught if caught_up else short} (margin {TOLERANCE:g} point): '
+        f'{pair.finals()}; both arms converged; {agrees} the paper predicts.'
+    )
+
+
+def catch_up(pair: PairComparison, title: str = '2. Catch-up') -> str:
+    """Claim 2 on one pair: caught up, not, or undecided."""
+    return _final_accuracy(
+        pair, title, 'yes, scratch caught up', 'no, scratch did not catch up', True
     )
 
 
 def breakdown(plentiful: PairComparison, scarce: PairComparison) -> str:
     """Claim 3: scratch falls short with scarce data, where it caught up with plentiful."""
-    title = '3. Breakdown with scarce data'
-    caught = scarce.caught_up()
-    if caught is None:
-        return f'{title}: {undecided(scarce)}'
-    answer = 'no breakdown: scratch caught up' if caught else 'yes, scratch did not catch up'
-    line = (
-        f'{title}: {answer}: {scarce.finals()}; both arms converged; '
-        f'{"not what" if caught else "as"} the paper predicts.'
+    line = _final_accuracy(
+        scarce,
+        '3. Breakdown with scarce data',
+        'no breakdown: scratch caught up',
+        'yes, scratch did not catch up',
+        False,
     )
+    if scarce.caught_up() is None:
+        return line
     if plentiful.caught_up() is None:
         return line + ' But the plentiful pair is undecided, so this does not isolate scarce data.'
-    if not plentiful.caught_up() and not caught:
+    if not plentiful.caught_up() and not scarce.caught_up():
         return line + (
             f' Scratch fell short with plentiful data too (gap {plentiful.final_gap():+.1f}), so'
             ' this run does not isolate the effect of scarce data.'
@@ -133,7 +149,7 @@ def claim_answers(plentiful: PairComparison, scarce: PairComparison) -> List[str
     """The three claims, one line each, with their numbers."""
     return [
         early_lead(dict(plentiful=plentiful, scarce=scarce)),
-        catch_up(plentiful, 2, 'Catch-up with plentiful data'),
+        catch_up(plentiful, '2. Catch-up with plentiful data'),
         breakdown(plentiful, scarce),
     ]
 

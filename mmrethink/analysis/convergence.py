@@ -18,9 +18,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .runs import Run, ap_points
+from .runs import BOX_AP, Run, ap_points
 
-BOX_AP = 'coco/bbox_mAP'
 # AP points. Also the margin within which two arms are "comparable" (claims.py): the
 # paper calls arms within ~0.3 AP on COCO comparable; the demo's 100 images are noisier.
 TOLERANCE = 1.0
@@ -39,7 +38,7 @@ class Convergence:
     evaluations: int  # in the window
 
     def describe(self) -> str:
-        """``converged (+0.4 AP over 1800-2400)`` or why not."""
+        """``converged (+0.4 ± 0.6 AP over 1800-2400)`` or why not."""
         span = f'{self.window[0]}-{self.window[1]}'
         if self.converged is None:
             return (

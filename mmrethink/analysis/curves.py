@@ -11,9 +11,9 @@ from matplotlib.axes import Axes
 
 from .convergence import convergence
 from .figures import panels, save_png_svg
-from .runs import Run, ap_points
+from .runs import BOX_AP, MASK_AP, Run, ap_points
 
-METRICS = {'coco/bbox_mAP': 'bbox AP', 'coco/segm_mAP': 'mask AP'}
+METRICS = {BOX_AP: 'bbox AP', MASK_AP: 'mask AP'}
 X_AXES = {'iter': 'iterations', 'images': 'images seen'}
 ARM_COLOURS = {'scratch': 'C0', 'pretrained': 'C1'}
 PAIR_STYLES = (dict(ls='-', marker='o'), dict(ls=':', marker='s'), dict(ls='--', marker='^'))
@@ -73,6 +73,8 @@ def plot_pairs(pairs: Dict[str, Dict[str, Run]], out_stem: str) -> List[str]:
         for style, (pair, arms) in zip(PAIR_STYLES, pairs.items()):
             for arm, run in arms.items():
                 points = curve(run, metric)
+                if not points:
+                    continue
                 verdict = convergence(run, metric)
                 colour = ARM_COLOURS[arm]
                 ax.plot(

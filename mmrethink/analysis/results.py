@@ -5,12 +5,12 @@ from typing import Dict, Optional, Sequence
 
 from mmengine.fileio import load
 
-from .runs import Run, ap_points
+from .runs import BOX_AP, MASK_AP, Run, ap_points
 
 REFERENCE_FILE = osp.join(osp.dirname(__file__), 'reference_results.yml')
 # The first metric a run reports: COCO box/mask AP, or VOC mAP (AP50); all in [0, 1].
-BOX_KEYS = ('coco/bbox_mAP', 'pascal_voc/mAP')
-MASK_KEYS = ('coco/segm_mAP',)
+BOX_KEYS = (BOX_AP, 'pascal_voc/mAP')
+MASK_KEYS = (MASK_AP,)
 
 
 def load_reference(path: str = REFERENCE_FILE) -> Dict:

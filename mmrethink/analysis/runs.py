@@ -38,6 +38,9 @@ class Run:
         return next((r for r in self.records if r['iter'] == iteration), None)
 
 
+BOX_AP, MASK_AP = 'coco/bbox_mAP', 'coco/segm_mAP'  # the keys CocoMetric writes
+
+
 def ap_points(record: Dict, metric: str) -> float:
     """One evaluation's AP in points: the one reading of AP in the pack.
 

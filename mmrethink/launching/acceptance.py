@@ -16,11 +16,11 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Sequence
 
+from mmrethink.utils.package_files import TOOLS
 from mmrethink.utils.scalars import ScalarsReader
 
 from .trial import family_config_path, trial_config, write_trial_config
 
-TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools')
 # A few iterations take seconds to a minute; a hang is reported, not waited out.
 RUN_TIMEOUT_S = 600
 # SyncBN in the heads: the arms where a process without RoIs matters.

@@ -26,6 +26,7 @@ from mmrethink.datasets import make_detection_set, make_voc_set
 from mmrethink.datasets.coco_check import load_coco
 from mmrethink.datasets.coco_subset import make_subset
 from mmrethink.utils.configs import backbone_checkpoint, typed_dicts
+from mmrethink.utils.package_files import CONFIGS
 
 from .launch import SYNC_NORMS
 from .shrink import shrink_images, shrink_model
@@ -49,7 +50,6 @@ FAMILIES = {
     'lsj-scratch': 'modern/mask-rcnn_r50-scratch_fpn_syncbn-all_lsj-100e_coco.py',
     'lsj-pretrained': 'modern/mask-rcnn_r50-pretrained_fpn_syncbn-all_lsj-100e_coco.py',
 }
-CONFIGS_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 # The shapes are the first four classes of COCO (all 80 are in the file, as in COCO's)
 # and of VOC.
 VOC_NAMES = ('aeroplane', 'bicycle', 'bird', 'boat')
@@ -60,7 +60,7 @@ TORCHVISION_HOST = 'download.pytorch.org'
 
 def family_config_path(family: str) -> str:
     """The leaf of ``family``, from a checkout or from the installed package."""
-    local = osp.join(CONFIGS_DIR, FAMILIES[family])
+    local = osp.join(CONFIGS, FAMILIES[family])
     return local if osp.isfile(local) else f'mmrethink::{FAMILIES[family]}'
 
 

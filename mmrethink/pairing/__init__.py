@@ -1,6 +1,7 @@
-"""The paired experiment on any COCO-format dataset: "do I need ImageNet pre-training?".
+"""Paired experiments, scratch against pretrained: "do I need ImageNet pre-training?".
 
-``tools/pair_experiment.py`` is its command line.
+On any COCO-format dataset (``tools/pair_experiment.py`` is its command line) and in the
+CPU mini-reproduction (``demo.py``, ``tools/demo.py``): one config writer, one report.
 """
 
 from .configs import PairedConfigs, write_pair

@@ -3,8 +3,9 @@
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
+from mmrethink.analysis.convergence import MIN_EVALUATIONS, WINDOW
 from mmrethink.engine.schedules import Schedule
 from mmrethink.utils.arms import ARMS
 
@@ -86,12 +87,27 @@ def _data_settings(summary: DatasetSummary, batch_per_gpu: Optional[int]) -> Dic
     )
 
 
+def _judged_window_intervals(schedule: Schedule) -> Optional[List[Tuple[int, int]]]:
+    """Evaluations enough for the convergence rule: ``dynamic_intervals`` that evaluate
+    ``MIN_EVALUATIONS + 1`` times over the last quarter of the full-LR stage, then return to
+    the schedule's interval at the first drop; None when its interval gives them already
+    (a paper 1x evaluates every 1/9 of the run: once or twice in that quarter)."""
+    end = schedule.milestones[0] if schedule.milestones else schedule.max_iters
+    start = round(end * (1 - WINDOW))
+    if (end - start) // schedule.val_interval >= MIN_EVALUATIONS + 1:
+        return None
+    return [(start, max(1, (end - start) // (MIN_EVALUATIONS + 1))), (end, schedule.val_interval)]
+
+
 def _schedule_settings(
     schedule: Schedule, lr: Optional[float], total_batch: Optional[int]
 ) -> Dict[str, object]:
     """The arm's schedule; with the LR scaled to ``total_batch``, that LR and the batch
     that ``--auto-scale-schedule`` would rescale both from."""
     settings: Dict[str, object] = dict(schedule.config_settings())
+    judged = _judged_window_intervals(schedule)
+    if judged:
+        settings['train_cfg'] = dict(settings['train_cfg'], dynamic_intervals=judged)
     if lr is not None:
         settings.update(
             optim_wrapper=dict(optimizer=dict(lr=float(f'{lr:.10g}'))),

@@ -17,7 +17,7 @@ class PairingError(ValueError):
 
 @dataclass
 class DatasetSummary:
-    """What the paired configs need to know about a dataset, and what preflight found."""
+    """What the paired configs need to know about a dataset, and what its check found."""
 
     train_ann: str
     train_images: str

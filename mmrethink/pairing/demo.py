@@ -24,14 +24,16 @@ from mmengine.config import Config
 
 from mmrethink.analysis.runs import Run, load_run
 from mmrethink.datasets import make_classification_set, make_detection_set
+from mmrethink.engine.schedules import PAPER_RULE
 from mmrethink.launching.parallel_runs import Job, cores
 from mmrethink.utils.arms import ARMS
+from mmrethink.utils.package_files import CONFIGS
 
 from .configs import BaseReference, arm_config_text
-from .progress import MIM_ROOT, DemoClock, run_stage, say, train_job
+from .progress import DemoClock, run_stage, say, train_job
 from .report import write_report
 
-CONFIGS = osp.join(MIM_ROOT, 'configs', 'demo')
+DEMO_CONFIGS = osp.join(CONFIGS, 'demo')
 DETECTOR = 'mask-rcnn_r18-mini-{arm}_fpn_gn-all_shapes.py'
 CLASSIFIER = 'classifier_r18-mini_shapes-cls.py'
 TRAIN_SEED, VAL_SEED = 0, 1  # two sets of the generator: training never sees a val image
@@ -53,12 +55,15 @@ class DemoScale:
     model: Dict[str, dict] = field(default_factory=dict)
 
 
-def _schedule(
-    max_iters: int, milestones: List[int], val_interval: int, warmup_iters: int = 30
-) -> Dict[str, dict]:
+ITERS_PER_1X = 900  # the demo's 1x: COCO's 90k iterations / 100, at batch 4
+
+
+def _schedule(multiple: float, val_interval: int, warmup_iters: int = 30) -> Dict[str, dict]:
+    """The paper's Nx at the demo's 1x (the drops of engine/schedules.py's rule)."""
+    max_iters, milestones = PAPER_RULE.length_rule(multiple, ITERS_PER_1X)
     return dict(
         train_cfg=dict(max_iters=max_iters, val_interval=val_interval),
-        param_scheduler=dict(milestones=milestones, warmup_iters=warmup_iters),
+        param_scheduler=dict(milestones=list(milestones), warmup_iters=warmup_iters),
     )
 
 
@@ -76,7 +81,7 @@ SCALES = {
         # 3x: 2700 iterations, drops at the last 2/3 and 2/9 of a 1x (2100, 2500): 64
         # images are seen 169 times, and a longer schedule only overfits them. An
         # evaluation every 150, so the rule's window (1575-2100) has four.
-        schedules=dict(scarce=_schedule(2700, [2100, 2500], 150)),
+        schedules=dict(scarce=_schedule(3, 150)),
     ),
     'quick': DemoScale(
         val=100,
@@ -90,7 +95,7 @@ SCALES = {
             'converge, so the catch-up answer is undecided; `make demo` answers all three'
         ),
         # 1x: 900 iterations, drops at 2/3 and 8/9 (600, 800), an evaluation every 150.
-        schedules=dict(plentiful=_schedule(900, [600, 800], 150)),
+        schedules=dict(plentiful=_schedule(1, 150)),
     ),
     'smoke': DemoScale(
         val=8,
@@ -100,9 +105,9 @@ SCALES = {
         pairs=('plentiful', 'scarce'),
         plan=dict(data=2, pretrain=12, plentiful=25, scarce=25, report=5),
         claims='nothing: its 12 iterations only check that every stage runs',
-        # A 12-iteration 1x (drops at 2/3 and 8/9), evaluated twice; 12 iterations
-        # score nothing above 0.05, so every detection is kept.
-        schedules={pair: _schedule(12, [8, 11], 6, 2) for pair in ('plentiful', 'scarce')},
+        # 12 iterations (1x / 75, drops at 2/3 and 8/9: 8, 11), evaluated twice; 12
+        # iterations score nothing above 0.05, so every detection is kept.
+        schedules={pair: _schedule(1 / 75, 6, 2) for pair in ('plentiful', 'scarce')},
         pretrain={
             'train_cfg.max_iters': 8,
             'train_cfg.val_interval': 8,
@@ -170,7 +175,7 @@ def _pretrain(
         'randomness.seed': TRAIN_SEED,
         **scale.pretrain,
     }
-    classifier = Config.fromfile(osp.join(CONFIGS, CLASSIFIER))
+    classifier = Config.fromfile(osp.join(DEMO_CONFIGS, CLASSIFIER))
     classifier.merge_from_dict(options)
     iters, batch = classifier.train_cfg.max_iters, classifier.train_dataloader.batch_size
     say(
@@ -179,7 +184,7 @@ def _pretrain(
     )
     work_dir = osp.join(out, 'work_dirs', 'pretrain')
     job = train_job(
-        'pre-train', osp.join(CONFIGS, CLASSIFIER), work_dir, osp.join(out, 'logs'), iters
+        'pre-train', osp.join(DEMO_CONFIGS, CLASSIFIER), work_dir, osp.join(out, 'logs'), iters
     )
     job.cmd += ['--cfg-options', *(f'{key}={value}' for key, value in options.items())]
     run_stage(clock, [job], cores())
@@ -193,7 +198,7 @@ def _train_pairs(
     out: str, val_root: str, backbone: str, scale: DemoScale, clock: DemoClock
 ) -> Dict[str, Dict[str, Run]]:
     """Both arms of each pair side by side; with four cores or more, both pairs at once."""
-    base = Config.fromfile(osp.join(CONFIGS, DETECTOR.format(arm='scratch')))
+    base = Config.fromfile(osp.join(DEMO_CONFIGS, DETECTOR.format(arm='scratch')))
     batch = base.train_dataloader.batch_size
     lengths = {
         pair: scale.schedules.get(pair, {}).get('train_cfg', base.train_cfg)['max_iters']
@@ -224,6 +229,10 @@ def _train_pairs(
     stages = [list(scale.pairs)] if together else [[pair] for pair in scale.pairs]
     threads = max(1, cores() // (len(ARMS) * len(stages[0])))
     for stage in stages:
+        # Pairs trained at once take as long as the longest of them.
+        clock.plan.update(
+            {stage[0]: max(clock.plan[p] for p in stage), **{p: 0 for p in stage[1:]}}
+        )
         clock.begin(stage[0])
         for pair in stage:
             say(
@@ -243,7 +252,7 @@ def _train_pairs(
 
 def run_demo(out: str, mode: str = 'default') -> None:
     """Data, pre-training, the pairs, report; every file under ``out`` (a new folder)."""
-    scale, clock = SCALES[mode], DemoClock(SCALES[mode].plan)
+    scale, clock = SCALES[mode], DemoClock(dict(SCALES[mode].plan))
     if osp.exists(out) and os.listdir(out):
         raise SystemExit(f'{out} is not empty; pass another --out (nothing is overwritten).')
     data, logs, configs = (osp.join(out, d) for d in ('data', 'logs', 'configs'))
@@ -254,7 +263,7 @@ def run_demo(out: str, mode: str = 'default') -> None:
     clock.begin('data')
     say(f'[1/5] data -> {data}  | {clock.eta(0)}')
     val_root = osp.join(data, 'shapes')
-    scene = Config.fromfile(osp.join(CONFIGS, DETECTOR.format(arm='scratch'))).scene
+    scene = Config.fromfile(osp.join(DEMO_CONFIGS, DETECTOR.format(arm='scratch'))).scene
     make_detection_set(val_root, scale.val, VAL_SEED, 'val', **scene)
     cls_root = osp.join(data, 'shapes_cls')
     make_classification_set(osp.join(cls_root, 'train'), scale.cls_train, seed=2)

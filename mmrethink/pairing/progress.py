@@ -9,11 +9,11 @@ import sys
 import time
 from typing import Dict, List, Optional
 
+from mmrethink.analysis.runs import BOX_AP, MASK_AP, ap_points
 from mmrethink.launching.parallel_runs import Job, JobFailed, run_jobs
+from mmrethink.utils.package_files import TOOLS
 
-# The checkout's tools/ and configs/, or an installed package's copies (mim's layout).
-MIM_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim')
-TRAIN_TOOL = osp.join(MIM_ROOT, 'tools', 'train.py')
+TRAIN_TOOL = osp.join(TOOLS, 'train.py')
 
 
 def say(message: str) -> None:
@@ -56,11 +56,11 @@ class DemoClock:
 
 def progress_line(name: str, record: Dict, max_iters: int) -> Optional[str]:
     """A line for an evaluation or every 60th iteration mmengine wrote to its scalars."""
-    if 'coco/bbox_mAP' in record:
+    if BOX_AP in record:
+        mask = f'  mask AP {ap_points(record, MASK_AP):.1f}' if MASK_AP in record else ''
         return (
             f'  [{name}] iter {record["step"]}/{max_iters} eval: box AP '
-            f'{100 * record["coco/bbox_mAP"]:.1f}  mask AP '
-            f'{100 * record.get("coco/segm_mAP", 0):.1f}'
+            f'{ap_points(record, BOX_AP):.1f}{mask}'
         )
     if 'cls/top1' in record:
         return f'  [{name}] eval: top-1 {record["cls/top1"]:.1f}%'

@@ -1,7 +1,7 @@
 # The demo's "COCO": synthetic shapes in COCO format, written by
 # mmrethink.datasets.make_detection_set (tools/demo.py does it). Square images of
 # 128-224 px, resized to 128 so every batch has one size (128, not more: the demo's two
-# pairs must train to a plateau in 10 minutes on 2 cores; configs/demo/README.md).
+# pairs must converge within its budget on 2 cores; configs/demo/README.md).
 data_root = 'data/shapes/'
 metainfo = dict(classes=('circle', 'triangle', 'square', 'star'))
 backend_args = None
