@@ -70,15 +70,22 @@ def test_family_trains_evaluates_and_resumes_under_dist_train(family, trial_data
 
 
 def _mini_backbone_file(path: str, **backbone) -> str:
-    """A checkpoint in the demo classifier's layout (``backbone.`` prefix)."""
+    """The demo's backbone (``backbone`` overrides its settings) as a checkpoint in the
+    demo classifier's layout (``backbone.`` prefix)."""
     from mmdet.registry import MODELS
     from mmengine.registry import DefaultScope
 
-    cfg = dict(type='ResNet', depth=18, base_channels=16, norm_cfg=dict(type='GN', num_groups=8))
+    from helpers import load_config
+
+    cfg = load_config(osp.join(REPO, 'configs', 'demo', DEMO_SCRATCH)).model.backbone
+    cfg.update(backbone, init_cfg=None)
     with DefaultScope.overwrite_default_scope('mmdet'):
-        state = MODELS.build(dict(cfg, **backbone)).state_dict()
+        state = MODELS.build(cfg).state_dict()
     torch.save(dict(state_dict={f'backbone.{k}': v for k, v in state.items()}), path)
     return path
+
+
+DEMO_SCRATCH = 'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes.py'
 
 
 def _pretrained_options(shapes: str, checkpoint: str, **kwargs) -> list:
