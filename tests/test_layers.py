@@ -158,6 +158,19 @@ def test_the_walk_sees_relative_absolute_and_function_level_imports():
     assert {a for a, _, _ in found} - {TOP} <= set(LEVEL)
 
 
+def test_imports_inside_functions_and_type_checking_blocks_count(tmp_path):
+    source = tmp_path / 'x.py'
+    source.write_text(
+        'from typing import TYPE_CHECKING\n\n\ndef f():\n    from mmrethink.analysis import runs\n'
+        '\n\nif TYPE_CHECKING:\n    import mmrethink.pairing\n'
+    )
+    assert sorted(imported_modules(str(source))) == [
+        ('mmrethink.analysis.runs', 5),
+        ('mmrethink.pairing', 9),
+        ('typing.TYPE_CHECKING', 1),
+    ]
+
+
 def test_no_module_imports_a_higher_layer():
     errors = upward(edges())
     assert not errors, 'imports against the layer order:\n' + '\n'.join(errors)

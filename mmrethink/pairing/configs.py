@@ -255,6 +255,14 @@ def write_pair(
                 'The schedule and LR are for the total batch of auto_scale_schedule: '
                 'tools/train.py --auto-scale-schedule on another one rescales them from it.'
             )
+        judged = _judged_window_intervals(schedules[arm])
+        if judged:
+            (start, every), (end, _) = judged
+            comments.append(
+                f'Evaluations every {every} from {start} to the first LR drop ({end}): the '
+                'convergence rule (mmrethink/analysis/convergence.py) judges this last '
+                f'quarter of the full-LR stage on at least {MIN_EVALUATIONS}.'
+            )
         settings = dict(
             **_data_settings(summary, batch_per_gpu),
             model=_model_settings(summary, algorithm, depth, arm, checkpoint, checkpoint_prefix),
