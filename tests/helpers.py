@@ -168,3 +168,22 @@ def kill_after_first_checkpoint(
     log.close()
     with open(marker) as f:
         return f.read().strip()
+
+
+def evaluated_iterations(train_cfg: Dict) -> List[int]:
+    """The iterations after which mmengine's IterBasedTrainLoop evaluates: its condition
+    replayed, with the intervals of its own ``calc_dynamic_intervals``."""
+    import bisect
+
+    from mmengine.runner.utils import calc_dynamic_intervals
+
+    milestones, intervals = calc_dynamic_intervals(
+        train_cfg['val_interval'], train_cfg.get('dynamic_intervals')
+    )
+    end, begin = train_cfg['max_iters'], train_cfg.get('val_begin', 1)
+    evaluated = []
+    for iteration in range(1, end + 1):
+        interval = intervals[bisect.bisect(milestones, iteration + 1) - 1]
+        if iteration >= begin and (iteration % interval == 0 or iteration == end):
+            evaluated.append(iteration)
+    return evaluated

@@ -6,6 +6,7 @@ import os
 import os.path as osp
 import sys
 import time
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from helpers import evaluated_iterations
 from mmrethink.analysis.claims import PairComparison, claim_answers
 from mmrethink.analysis.convergence import convergence
 from mmrethink.analysis.runs import Run
@@ -355,8 +357,7 @@ def test_the_default_demo_lets_the_rule_judge_every_arm():
     for pair in scale.pairs:
         cfg = base.copy()
         cfg.merge_from_dict(scale.schedules.get(pair, {}))
-        end, every = cfg.train_cfg.max_iters, cfg.train_cfg.val_interval
-        evaluated = sorted(set(range(every, end + 1, every)) | {end})  # mmengine's points
+        evaluated = evaluated_iterations(cfg.train_cfg)
         run = _run(
             pair,
             [10.0] * len(evaluated),
@@ -366,3 +367,20 @@ def test_the_default_demo_lets_the_rule_judge_every_arm():
         verdict = convergence(run)
         assert verdict.evaluations >= MIN_EVALUATIONS + 1, (pair, verdict)
         assert verdict.window[1] == cfg.param_scheduler.milestones[0]
+
+
+def test_a_resume_inside_dynamic_intervals_reruns_only_an_evaluation_the_run_makes():
+    from mmengine.runner.utils import calc_dynamic_intervals
+
+    from mmrethink.engine.hooks.convergence_hook import val_interval_at
+
+    # pair_experiment's judged window: every 11, every 4 over 49-65, every 11 again.
+    milestones, intervals = calc_dynamic_intervals(11, [(50, 4), (67, 11)])
+    loop = SimpleNamespace(
+        val_interval=11, dynamic_milestones=milestones, dynamic_intervals=intervals
+    )
+    train_cfg = dict(max_iters=97, val_interval=11, dynamic_intervals=[(50, 4), (67, 11)])
+    evaluated = evaluated_iterations(train_cfg)
+    for iteration in range(1, 97):  # a checkpoint at 55 (every 11) was not an evaluation
+        assert (iteration % val_interval_at(loop, iteration) == 0) == (iteration in evaluated)
+    assert val_interval_at(SimpleNamespace(val_interval=7), 55) == 7  # no dynamic intervals

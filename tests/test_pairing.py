@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from helpers import REPO, load_config, run
+from helpers import REPO, evaluated_iterations, load_config, run
 from mmrethink.analysis.claims import PairComparison, pair_details
 from mmrethink.analysis.runs import Run
 from mmrethink.datasets.coco_check import CocoDatasetError
@@ -232,10 +232,15 @@ def test_written_configs_load_pass_preflight_and_carry_the_schedules(shapes, tmp
         assert cfg.default_hooks.checkpoint.interval == 11
         # The convergence rule judges the last quarter of the full-LR stage and needs three
         # evaluations there: scratch's (170-227) has five at every 11; the pretrained 1x's
-        # (49-65) would have one, so from 49 it evaluates every (65 - 49) // 4 = 4
-        # (52, 56, 60, 64), and every 11 again from the first drop.
-        expected = dict(scratch=None, pretrained=[(49, 4), (65, 11)])
+        # (49-65) would have one, so there it evaluates at the multiples of
+        # (65 - 49) // 4 = 4, and every 11 again after the first drop (mmengine applies an
+        # interval from the iteration before its milestone: 50 and 67).
+        expected = dict(scratch=None, pretrained=[(50, 4), (67, 11)])
         assert cfg.train_cfg.get('dynamic_intervals') == expected[arm]
+        judged = dict(scratch=[176, 187, 198, 209, 220], pretrained=[52, 56, 60, 64])
+        window = dict(scratch=(170, 227), pretrained=(49, 65))[arm]
+        evaluated = evaluated_iterations(cfg.train_cfg)
+        assert [i for i in evaluated if window[0] <= i <= window[1]] == judged[arm]
         assert cfg.model.roi_head.mask_head.num_classes == 4
         assert cfg.default_hooks.arm_guard.arm == arm
         # The paper's lr 0.02 at batch 16, at batch 2 (before, it stayed 0.02: 8x the LR
@@ -278,7 +283,7 @@ def test_summary_says_whether_and_when_scratch_caught_up():
         '- box AP gap (pretrained - scratch) at each evaluation: 10: +20.0, 20: +8.0, 30: -2.0'
         in caught
     )
-    # Three evaluations are too few to judge convergence: said, per arm.
+    # One evaluation in the window (22-30) is too few to judge convergence: said, per arm.
     assert caught[0].startswith('- scratch: not judged: 1 evaluation(s) in 22-30')
     behind = pair_details(PairComparison(_run('s', [0.1, 0.2, 0.15]), _run('p', [0.3, 0.38, 0.4])))
     assert (

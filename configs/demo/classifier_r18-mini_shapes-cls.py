@@ -42,7 +42,7 @@ test_dataloader = val_dataloader
 test_evaluator = val_evaluator
 
 # 600 iterations at batch 32 (~10 epochs of 2000 images), warm-up 30; drops at the
-# last 2/3 and 2/9 of the run as in the detection schedules (400, 533).
+# 2/3 and 8/9 of the run, the 1x rule of the detection schedules (400, 533).
 # A classification recipe, not Detectron's detection one: biases at the base LR and
 # decayed (no bias_lr_mult/bias_decay_mult; measured here, 600 iterations, seed 0, on the
 # earlier 16-channel backbone: 46.8% top-1 against 29.5% with the detection arms' 2x bias

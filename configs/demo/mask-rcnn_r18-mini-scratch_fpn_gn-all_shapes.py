@@ -17,7 +17,7 @@ model = dict(
     rpn_head=dict(
         in_channels=32,
         feat_channels=32,
-        # Shapes are 18-77 px after the resize: anchors of 16-256 px on strides 4-64.
+        # Shapes are 36-77 px across after the resize: anchors of 16-256 px on strides 4-64.
         anchor_generator=dict(scales=[4]),
     ),
     roi_head=dict(

@@ -9,8 +9,9 @@ longer schedule would still help. The stages after the drops cannot answer it: a
 1/10 and 1/100 of the LR, AP hardly moves whether or not the arm had converged. A line
 through several evaluations rather than a difference of two: at the full LR one
 evaluation on a small validation set moves by 2-3 points from the next. The rule does
-not forgive that noise (a flat but noisy arm can be judged still rising: "undecided",
-never a wrong yes or no); the rise's standard error is reported beside it.
+not allow for that noise: it can make a flat arm look still rising (the answer is then
+"undecided") or hide a small rise; the rise's standard error, reported beside it, says
+how far to trust a verdict.
 """
 
 from dataclasses import dataclass
@@ -49,10 +50,14 @@ class Convergence:
         return f'{word} ({self.rise:+.1f} ± {self.noise:.1f} AP over {span})'
 
 
+def judged_window(first_lr_drop: int) -> Tuple[int, int]:
+    """The iterations the rule judges: the last quarter of the full-LR stage."""
+    return round(first_lr_drop * (1 - WINDOW)), first_lr_drop
+
+
 def convergence(run: Run, metric: str = BOX_AP, tolerance: float = TOLERANCE) -> Convergence:
     """The rule: the trend of ``metric`` over the last quarter of the full-LR stage."""
-    end = run.first_lr_drop
-    start = round(end * (1 - WINDOW))
+    start, end = judged_window(run.first_lr_drop)
     points = [(r['iter'], ap_points(r, metric)) for r in run.records if start <= r['iter'] <= end]
     if len(points) < MIN_EVALUATIONS:
         return Convergence(None, None, None, (start, end), len(points))

@@ -1,7 +1,7 @@
 """Training throughput of one or more configs, interleaved in one process: the library
 behind ``tools/benchmark_train.py``.
 
-:func:`run_benchmark` builds each config's Runner (model, real data pipeline, optimizer,
+:func:`time_configs` builds each config's Runner (model, real data pipeline, optimizer,
 every hook), then runs warm-up iterations and N timed ones through the train loop's own
 ``run_iter``, alternating configs iteration by iteration so a noisy machine slows all
 alike. It reports median s/iter, images/s, the data-loading share, the dataset read and

@@ -5,7 +5,7 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from mmrethink.analysis.convergence import MIN_EVALUATIONS, WINDOW
+from mmrethink.analysis.convergence import MIN_EVALUATIONS, judged_window
 from mmrethink.engine.schedules import Schedule
 from mmrethink.utils.arms import ARMS
 
@@ -87,16 +87,23 @@ def _data_settings(summary: DatasetSummary, batch_per_gpu: Optional[int]) -> Dic
     )
 
 
+def _full_lr_end(schedule: Schedule) -> int:
+    """The first LR drop, or the end of a run without drops."""
+    return schedule.milestones[0] if schedule.milestones else schedule.max_iters
+
+
 def _judged_window_intervals(schedule: Schedule) -> Optional[List[Tuple[int, int]]]:
-    """Evaluations enough for the convergence rule: ``dynamic_intervals`` that evaluate
-    ``MIN_EVALUATIONS + 1`` times over the last quarter of the full-LR stage, then return to
-    the schedule's interval at the first drop; None when its interval gives them already
-    (a paper 1x evaluates every 1/9 of the run: once or twice in that quarter)."""
-    end = schedule.milestones[0] if schedule.milestones else schedule.max_iters
-    start = round(end * (1 - WINDOW))
+    """Evaluations enough for the convergence rule: ``dynamic_intervals`` that evaluate at
+    the multiples of (window / (MIN_EVALUATIONS + 1)) within the last quarter of the
+    full-LR stage (at least ``MIN_EVALUATIONS + 1`` of them), then at the schedule's own
+    interval after the first drop; None when that interval gives them already (a paper 1x
+    evaluates every 1/9 of the run: once or twice in that quarter). mmengine applies an
+    interval from the iteration before its milestone, hence start + 1 and end + 2."""
+    start, end = judged_window(_full_lr_end(schedule))
     if (end - start) // schedule.val_interval >= MIN_EVALUATIONS + 1:
         return None
-    return [(start, max(1, (end - start) // (MIN_EVALUATIONS + 1))), (end, schedule.val_interval)]
+    every = max(1, (end - start) // (MIN_EVALUATIONS + 1))
+    return [(start + 1, every), (end + 2, schedule.val_interval)]
 
 
 def _schedule_settings(
@@ -257,11 +264,11 @@ def write_pair(
             )
         judged = _judged_window_intervals(schedules[arm])
         if judged:
-            (start, every), (end, _) = judged
+            start, end = judged_window(_full_lr_end(schedules[arm]))
             comments.append(
-                f'Evaluations every {every} from {start} to the first LR drop ({end}): the '
-                'convergence rule (mmrethink/analysis/convergence.py) judges this last '
-                f'quarter of the full-LR stage on at least {MIN_EVALUATIONS}.'
+                f'Evaluations at the multiples of {judged[0][1]} from {start} to the first LR '
+                f'drop ({end}): the convergence rule (mmrethink/analysis/convergence.py) judges '
+                f'this last quarter of the full-LR stage on at least {MIN_EVALUATIONS}.'
             )
         settings = dict(
             **_data_settings(summary, batch_per_gpu),

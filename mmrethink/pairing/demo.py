@@ -89,8 +89,9 @@ SCALES = {
         pairs=('plentiful',),
         plan=dict(data=3, pretrain=30, plentiful=110, report=10),
         claims=(
-            'claim 1 only (early convergence): its 1x is too short for either arm to '
-            'converge, so the catch-up answer is undecided; `make demo` answers all three'
+            'claim 1 only (early convergence): its 1x is too short for the rule to judge '
+            'either arm (two evaluations in its window), so the catch-up answer is '
+            'undecided; `make demo` answers all three'
         ),
         # 1x: 900 iterations, drops at 2/3 and 8/9 (600, 800), an evaluation every 150.
         schedules=dict(plentiful=_schedule(1, 150)),

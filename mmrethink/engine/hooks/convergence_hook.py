@@ -1,5 +1,6 @@
 """The data behind the paper's convergence figures, written at every evaluation."""
 
+import bisect
 import os.path as osp
 from typing import TYPE_CHECKING, Dict, Optional
 
@@ -21,6 +22,16 @@ from .checkpoint_timing import checkpoint_due
 
 if TYPE_CHECKING:
     from mmengine.runner import Runner
+
+
+def val_interval_at(loop: object, iteration: int) -> int:
+    """The evaluation interval mmengine's IterBasedTrainLoop uses after ``iteration``,
+    its ``dynamic_intervals`` included (0 for a loop without one): the loop only sets
+    ``val_interval`` from them once it has trained an iteration."""
+    milestones = getattr(loop, 'dynamic_milestones', None)
+    if not milestones:
+        return getattr(loop, 'val_interval', 0)
+    return loop.dynamic_intervals[bisect.bisect(milestones, iteration + 1) - 1]
 
 
 @HOOKS.register_module()
@@ -92,7 +103,7 @@ class ConvergenceHook(Hook):
         """Re-run an evaluation a kill interrupted (once every hook's before_train has
         run: the CheckpointHook must be ready to save the best checkpoint)."""
         path = osp.join(runner.work_dir, self.filename)
-        interval = getattr(runner.train_loop, 'val_interval', 0)
+        interval = val_interval_at(runner.train_loop, self.resumed_iter)
         if not (self.resumed_iter and interval and self.resumed_iter % interval == 0):
             return
         recorded = {r['iter'] for r in read_convergence(path)} if osp.isfile(path) else set()
