@@ -11,6 +11,7 @@ scarce pair; tools/pair_experiment.py answers (1) and (2) on the user's data.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Dict, List, Optional
 
 from .convergence import TOLERANCE, Convergence, convergence
@@ -34,20 +35,23 @@ class PairComparison:
         pairs = ((r, self.pretrained.at(r['iter'])) for r in self.scratch.records)
         return [(s['iter'], ap_points(p, metric) - ap_points(s, metric)) for s, p in pairs if p]
 
+    def last_ap(self, metric: str = BOX_AP) -> Dict[str, float]:
+        """Each arm's AP at its last evaluation (their schedules may differ)."""
+        return {arm: ap_points(run.last_evaluation, metric) for arm, run in self.arms.items()}
+
     def final_gap(self, metric: str = BOX_AP) -> float:
-        """The gap between the arms' last evaluations (their schedules may differ)."""
-        last = {arm: ap_points(run.last_evaluation, metric) for arm, run in self.arms.items()}
+        """The gap between the arms' last evaluations."""
+        last = self.last_ap(metric)
         return last['pretrained'] - last['scratch']
 
-    def convergence(self) -> Dict[str, Convergence]:
-        """Each arm's verdict on box AP."""
+    @cached_property
+    def verdicts(self) -> Dict[str, Convergence]:
+        """Each arm's convergence verdict on box AP (judged once per pair)."""
         return {arm: convergence(run) for arm, run in self.arms.items()}
 
     def unconverged(self) -> List[str]:
         """``scratch (still rising (+3.2 ± 0.4 AP over 1800-2400))`` per arm not converged."""
-        return [
-            f'{arm} ({v.describe()})' for arm, v in self.convergence().items() if not v.converged
-        ]
+        return [f'{arm} ({v.describe()})' for arm, v in self.verdicts.items() if not v.converged]
 
     def caught_up(self) -> Optional[bool]:
         """Whether scratch ended within the margin of the pretrained arm; None (undecided)
@@ -57,7 +61,7 @@ class PairComparison:
     def finals(self) -> str:
         """``final box AP 38.3 scratch (iteration 5400) vs 38.9 pretrained (iteration 5400),
         gap +0.6 (mask +0.4)``."""
-        last = {arm: ap_points(run.last_evaluation, BOX_AP) for arm, run in self.arms.items()}
+        last = self.last_ap()
         mask = (
             f' (mask {self.final_gap(MASK_AP):+.1f})'
             if self.scratch.reports(MASK_AP) and self.pretrained.reports(MASK_AP)
@@ -157,14 +161,14 @@ def claim_answers(plentiful: PairComparison, scarce: PairComparison) -> List[str
 def pair_details(pair: PairComparison) -> List[str]:
     """Per-arm convergence, the gap at each common evaluation, and when scratch reached
     the pretrained arm's final box AP (the pretrained arm may train shorter)."""
-    lines = [f'- {arm}: {verdict.describe()}' for arm, verdict in pair.convergence().items()]
+    lines = [f'- {arm}: {verdict.describe()}' for arm, verdict in pair.verdicts.items()]
     for metric, label in ((BOX_AP, 'box'), (MASK_AP, 'mask')):
         if pair.scratch.reports(metric) and pair.pretrained.reports(metric):
             lines.append(
                 f'- {label} AP gap (pretrained - scratch) at each evaluation: '
                 + ', '.join(f'{i}: {g:+.1f}' for i, g in pair.gaps(metric))
             )
-    target = ap_points(pair.pretrained.last_evaluation, BOX_AP)
+    target = pair.last_ap()['pretrained']
     reached = next(
         (r['iter'] for r in pair.scratch.records if ap_points(r, BOX_AP) >= target - TOLERANCE),
         None,

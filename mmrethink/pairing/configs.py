@@ -107,12 +107,15 @@ def _judged_window_intervals(schedule: Schedule) -> Optional[List[Tuple[int, int
 
 
 def _schedule_settings(
-    schedule: Schedule, lr: Optional[float], total_batch: Optional[int]
+    schedule: Schedule,
+    judged: Optional[List[Tuple[int, int]]],
+    lr: Optional[float],
+    total_batch: Optional[int],
 ) -> Dict[str, object]:
-    """The arm's schedule; with the LR scaled to ``total_batch``, that LR and the batch
-    that ``--auto-scale-schedule`` would rescale both from."""
+    """The arm's schedule, with the ``judged`` window's evaluations if any; with the LR
+    scaled to ``total_batch``, that LR and the batch that ``--auto-scale-schedule`` would
+    rescale both from."""
     settings: Dict[str, object] = dict(schedule.config_settings())
-    judged = _judged_window_intervals(schedule)
     if judged:
         settings['train_cfg'] = dict(settings['train_cfg'], dynamic_intervals=judged)
     if lr is not None:
@@ -273,7 +276,7 @@ def write_pair(
         settings = dict(
             **_data_settings(summary, batch_per_gpu),
             model=_model_settings(summary, algorithm, depth, arm, checkpoint, checkpoint_prefix),
-            **_schedule_settings(schedules[arm], lr, total_batch),
+            **_schedule_settings(schedules[arm], judged, lr, total_batch),
         )
         with open(path, 'w') as f:
             f.write(arm_config_text(base.format(arm=arm), comments, settings))

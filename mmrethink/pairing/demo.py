@@ -194,10 +194,10 @@ def _pretrain(
 
 
 def _train_pairs(
-    out: str, val_root: str, backbone: str, scale: DemoScale, clock: DemoClock
+    out: str, base: Config, val_root: str, backbone: str, scale: DemoScale, clock: DemoClock
 ) -> Dict[str, Dict[str, Run]]:
-    """Both arms of each pair side by side; with four cores or more, both pairs at once."""
-    base = Config.fromfile(osp.join(DEMO_CONFIGS, DETECTOR.format(arm='scratch')))
+    """Both arms of each pair side by side; with four cores or more, both pairs at once.
+    ``base``: the scratch arm's config, whose batch, length and scene the pairs share."""
     batch = base.train_dataloader.batch_size
     lengths = {
         pair: scale.schedules.get(pair, {}).get('train_cfg', base.train_cfg)['max_iters']
@@ -262,8 +262,8 @@ def run_demo(out: str, mode: str = 'default') -> None:
     clock.begin('data')
     say(f'[1/5] data -> {data}  | {clock.eta(0)}')
     val_root = osp.join(data, 'shapes')
-    scene = Config.fromfile(osp.join(DEMO_CONFIGS, DETECTOR.format(arm='scratch'))).scene
-    make_detection_set(val_root, scale.val, VAL_SEED, 'val', **scene)
+    base = Config.fromfile(osp.join(DEMO_CONFIGS, DETECTOR.format(arm='scratch')))
+    make_detection_set(val_root, scale.val, VAL_SEED, 'val', **base.scene)
     cls_root = osp.join(data, 'shapes_cls')
     make_classification_set(osp.join(cls_root, 'train'), scale.cls_train, seed=2)
     make_classification_set(osp.join(cls_root, 'val'), scale.cls_val, seed=3)
@@ -271,7 +271,7 @@ def run_demo(out: str, mode: str = 'default') -> None:
 
     clock.begin('pretrain')
     backbone, pre_training = _pretrain(out, cls_root, scale, clock)
-    pairs = _train_pairs(out, val_root, backbone, scale, clock)
+    pairs = _train_pairs(out, base, val_root, backbone, scale, clock)
 
     clock.begin('report')
     say(f'[5/5] figure, tables, summary  | {clock.eta(0)}')
