@@ -16,7 +16,7 @@ MMCV_VERSION := 2.1.0
 TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements/build.txt)
 PYTAG := $(shell $(PYTHON) -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
 MMCV_WHEEL_DIR ?= $(HOME)/.cache/mmrethink/wheels/torch-$(TORCH_VERSION)
-PACKAGE_FILES := $(shell find mmrethink configs tools -type f -not -path '*/__pycache__/*' -not -name '*.pyc') pyproject.toml model-index.yml
+PACKAGE_FILES := $(shell find mmrethink configs tools -type f -not -path '*/__pycache__/*' -not -name '*.pyc') pyproject.toml setup.py model-index.yml _mmrethink_scope.py mmrethink-config-scope.pth
 DEMO_ARGS ?=
 
 .PHONY: demo test test-fast lint stack install clean-venv

@@ -139,33 +139,44 @@ def process_tree(root: int) -> list:
 
 
 def kill_after_first_checkpoint(
-    cmd: list, work_dir: str, timeout_s: float = 300, after_iter: int = 1
+    cmd: list,
+    work_dir: str,
+    timeout_s: float = 300,
+    after_iter: int = 1,
+    envs: Sequence[Dict[str, str]] = ({},),
 ) -> str:
-    """Start ``cmd``; SIGKILL it and every process it started, at once, as soon as a
-    checkpoint of iteration ``after_iter`` or later is complete (``last_checkpoint``
-    points at it), as a preemption kills a job; return that checkpoint."""
+    """Start ``cmd`` (once per entry of ``envs``, each adding to the checkout's
+    environment: the nodes of a multi-node run); SIGKILL them and every process they
+    started, at once, as soon as a checkpoint of iteration ``after_iter`` or later is
+    complete (``last_checkpoint`` points at it), as a preemption kills a job; return
+    that checkpoint. Their output goes to ``<work_dir>.log`` (``.log.<i>`` for more)."""
     marker = osp.join(work_dir, 'last_checkpoint')
-    log = open(osp.join(osp.dirname(work_dir), osp.basename(work_dir) + '.log'), 'w')
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env=checkout_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    base = osp.join(osp.dirname(work_dir), osp.basename(work_dir) + '.log')
+    logs = [open(base + (f'.{i}' if i else ''), 'w') for i in range(len(envs))]
+    procs = [
+        subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env=checkout_env(**env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        for env, log in zip(envs, logs)
+    ]
     deadline = time.time() + timeout_s
     while not (osp.isfile(marker) and checkpoint_iter(open(marker).read()) >= after_iter):
-        assert proc.poll() is None, f'{cmd} ended before the checkpoint: {log.name}'
-        assert time.time() < deadline, f'no checkpoint after {timeout_s} s: {log.name}'
+        assert all(p.poll() is None for p in procs), f'{cmd} ended before the checkpoint: {base}'
+        assert time.time() < deadline, f'no checkpoint after {timeout_s} s: {base}'
         time.sleep(0.05)
-    for pid in process_tree(proc.pid):
+    for pid in [pid for proc in procs for pid in process_tree(proc.pid)]:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    proc.wait()
-    log.close()
+    for proc, log in zip(procs, logs):
+        proc.wait()
+        log.close()
     with open(marker) as f:
         return f.read().strip()
 

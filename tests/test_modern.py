@@ -7,7 +7,6 @@ configs/modern/README.md). The grid-wide checks of tests/test_grid.py (full-size
 one shrunk iteration, hooks, README and metafile listing) cover these leaves too.
 """
 
-import inspect
 import json
 import os
 import os.path as osp
@@ -268,7 +267,8 @@ def test_every_leaf_builds_at_full_size_and_pairs_share_it(name):
 
 def test_heads_use_torch_syncbn_and_norms_get_no_weight_decay():
     """torch's SyncBatchNorm is a _BatchNorm, so norm_decay_mult=0 reaches every norm,
-    heads included (Detectron2: weight_decay_norm=0); every other tensor decays."""
+    heads included (Detectron2: weight_decay_norm=0); every other tensor decays. The
+    model keeps its SyncBN layers (torch builds them without a process group)."""
     from mmengine.optim import build_optim_wrapper
 
     cfg = load_config(NAMES[SCRATCH_R50.format('100e')])
@@ -276,15 +276,15 @@ def test_heads_use_torch_syncbn_and_norms_get_no_weight_decay():
     for part in (cfg.model.backbone, cfg.model.neck, roi.bbox_head, roi.mask_head):
         assert part.norm_cfg == dict(type='EmptySafeSyncBN', requires_grad=True)
     assert cfg.model.rpn_head.num_convs == 2 and 'norm_cfg' not in cfg.model.rpn_head
-    sync_bn_fallback(cfg, 'test')
     model = build(shrink_model(cfg.model))
     with DefaultScope.overwrite_default_scope('mmdet'):
         optim = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
     decay = {id(p): g['weight_decay'] for g in optim.param_groups for p in g['params']}
     lrs = {g['lr'] for g in optim.param_groups}
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.SyncBatchNorm)]
+    assert not any(type(m) is torch.nn.BatchNorm2d for m in model.modules())
     for head in (model.roi_head.bbox_head, model.roi_head.mask_head):
-        assert any(isinstance(m, torch.nn.BatchNorm2d) for m in head.modules())
+        assert any(isinstance(m, torch.nn.SyncBatchNorm) for m in head.modules())
     norm_params = {id(p) for m in norms for p in m.parameters()}
     assert norm_params and all(decay[i] == 0 for i in norm_params)
     assert all(d == 4e-5 for i, d in decay.items() if i not in norm_params)
@@ -319,22 +319,6 @@ def test_a_batch_without_objects_trains_with_the_cpu_fallback():
     optim_wrapper.update_params(loss)
     for m, (mean, var) in zip(mask_norms, before):
         assert torch.equal(m.running_mean, mean) and torch.equal(m.running_var, var)
-
-
-def test_installed_torch_syncbn_handles_empty_inputs():
-    """What the heads rely on in torch's SyncBatchNorm (CUDA-only, so read, not run):
-    an empty input joins the all-gather with zero count and is masked out of the global
-    statistics; in backward it still joins the all-reduce. If a torch release drops
-    this, the heads need MMSyncBN(stats_mode='N') (configs/modern/README.md)."""
-    from torch.nn.modules import _functions
-
-    forward = inspect.getsource(_functions.SyncBatchNorm.forward)
-    backward = inspect.getsource(_functions.SyncBatchNorm.backward)
-    assert 'if input.numel() > 0:' in forward
-    assert 'mask = count_all.squeeze(-1) >= 1' in forward
-    assert 'batch_norm_gather_stats_with_counts' in forward
-    assert 'if saved_input.numel() > 0:' in backward
-    assert backward.count('torch.distributed.all_reduce(') == 2  # both branches join
 
 
 def test_why_not_mmcv_mmsyncbn_in_the_heads():
@@ -381,25 +365,3 @@ def test_why_not_mmcv_mmsyncbn_in_the_heads():
     assert decay == '[4e-05, 4e-05, 0.0, 0.0]'  # MMSyncBN's weight and bias decay
     assert 'only support Half or Float Tensor' in bf16
     assert 'not found' in cpu  # sync_bn_forward_mean_impl has no CPU implementation
-
-
-def test_empty_safe_syncbn_sends_an_empty_low_precision_batch_through_in_float32(monkeypatch):
-    """What torch's SyncBN receives (its collectives need a process group and, for
-    SyncBN, CUDA: this checks the dtype handed to it, which sets the buffers' size)."""
-    import torch
-
-    from mmrethink.models import EmptySafeSyncBN
-
-    seen = []
-
-    def parent_forward(self, input):
-        seen.append(input.dtype)
-        return input
-
-    monkeypatch.setattr(torch.nn.SyncBatchNorm, 'forward', parent_forward)
-    norm = EmptySafeSyncBN(8)
-    empty = torch.zeros(0, 8, 14, 14, dtype=torch.bfloat16)
-    out = norm(empty)
-    assert seen == [torch.float32] and out.dtype == torch.bfloat16 and out.shape == empty.shape
-    norm(torch.zeros(2, 8, 14, 14, dtype=torch.float16))  # a batch with RoIs: untouched
-    assert seen[-1] == torch.float16

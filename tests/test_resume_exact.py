@@ -109,6 +109,35 @@ def test_run_killed_during_a_checkpoint_write_resumes_exactly(trial_data, tmp_pa
     _assert_resume_is_exact(1, 0, trial_data, tmp_path, during='checkpoint write')
 
 
+@pytest.mark.slow
+def test_a_run_whose_seed_is_drawn_resumes_exactly(trial_data, tmp_path):
+    """``seed=None``: every process start draws a seed, so the resumed process must
+    take the stream's seed (``meta['sampler_seed']``) and the random states from the
+    checkpoint. The run goes to its end; a copy of its checkpoint of iteration 4 is
+    resumed in another work dir and must log its losses and metrics after it."""
+    import shutil
+
+    config = family_config_path('mask-gn-scratch')
+    cfg = trial_config(config, trial_data, iters=ITERS, checkpoint_interval=2)
+    cfg.train_cfg.val_interval = 4
+    cfg.randomness = dict(seed=None, deterministic=True)
+    cfg.default_hooks.checkpoint.max_keep_ckpts = -1
+    path = write_trial_config(cfg, config, str(tmp_path / 'configs'))
+    whole, resumed = str(tmp_path / 'whole'), str(tmp_path / 'resumed')
+    run(_cmd(path, 1, whole))
+    os.makedirs(resumed)
+    checkpoint = shutil.copy(osp.join(whole, 'iter_4.pth'), resumed)
+    out = run(_cmd(path, 1, resumed) + ['--resume', checkpoint])
+    assert f'Resumed exactly from {checkpoint}: iteration 4' in out.stdout + out.stderr
+    expected, got = _losses(whole), _losses(resumed)
+    assert sorted(got) == list(range(5, ITERS + 1))
+    for iteration in got:
+        for term, value in expected[iteration].items():
+            assert got[iteration][term] == pytest.approx(value, abs=1e-6), (iteration, term)
+    # the resumed work dir has no record of iteration 4's evaluation: it is run again
+    assert convergence(resumed) == [r for r in convergence(whole) if r['iter'] >= 4]
+
+
 @pytest.mark.parametrize('world_size', [1, 3])
 def test_positioned_sampler_draws_infinite_samplers_stream(world_size, monkeypatch):
     """Each rank gets mmengine's InfiniteSampler indices in its order, each with its own

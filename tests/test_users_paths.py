@@ -386,6 +386,9 @@ def test_slurm_train_runs_two_tasks_that_train_and_evaluate(trial_data, tmp_path
 
 @pytest.mark.slow
 def test_check_gpu_cpu_mode_runs_each_family_and_a_process_without_rois(tmp_path):
+    """check_gpu.py's CPU mode. Its runs without RoIs on one process check the heads,
+    DDP and the data with SyncBN run as BN (torch's SyncBN has no CPU kernel); SyncBN
+    itself with an empty batch is checked by the same tool's GPU mode."""
     out = str(tmp_path / 'check')
     families = ['faster-gn-scratch', 'mask-syncbn-pretrained']
     proc = run(
@@ -428,8 +431,9 @@ def _assert_rank1_had_no_objects(
 @pytest.mark.slow
 @pytest.mark.parametrize('family', EMPTY_RANK_FAMILIES)
 def test_a_process_without_rois_trains_under_dist_train(family, trial_data, tmp_path):
-    """SyncBN in the heads, rank 1's batches without objects (on CPU the launcher runs
-    SyncBN as BN: this checks the heads and DDP with no RoIs on one process)."""
+    """Rank 1's batches without objects. On CPU the launcher runs SyncBN as BN, so this
+    covers the heads, DDP and the loss with no RoIs on one process, not SyncBN's own
+    empty-batch path: tools/check_gpu.py runs that on GPUs."""
     config = family_config_path(family)
     cfg = trial_config(config, trial_data, iters=4, checkpoint_dir=str(tmp_path), empty_rank=True)
     path = write_trial_config(cfg, config, str(tmp_path / 'configs'))

@@ -14,6 +14,7 @@ from mmrethink.launching.launch import (
     parse_launch_args,
     prepare_launch,
 )
+from mmrethink.utils.refusal import refusals_printed
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,4 +52,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    with refusals_printed('tools/test.py'):
+        main()

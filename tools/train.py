@@ -6,10 +6,12 @@ CPU-only distributed runs (gloo), and bf16 for ``--amp`` where the GPU supports 
 """
 
 import argparse
+from functools import partial
 
 from mmengine.config import Config
 
 import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope
+from mmrethink.engine.resume_world_size import check_resume_world_size
 from mmrethink.engine.schedules import scale_schedule_to_batch
 from mmrethink.launching.fast_path import amp_requested, enable_amp, enable_fast_path
 from mmrethink.launching.launch import (
@@ -17,11 +19,13 @@ from mmrethink.launching.launch import (
     build_runner,
     finish_launch,
     load_config,
+    on_rank_zero,
     parse_launch_args,
     prepare_launch,
     world_size,
 )
 from mmrethink.launching.preflight import explained_build_errors, preflight
+from mmrethink.utils.refusal import refusals_printed
 
 
 def parse_args() -> argparse.Namespace:
@@ -59,6 +63,12 @@ def parse_args() -> argparse.Namespace:
         const='auto',
         help='resume from this checkpoint, or without a path from the latest one in the work dir',
     )
+    parser.add_argument(
+        '--resume-other-world-size',
+        action='store_true',
+        help='resume on another number of processes than the checkpoint was written by, '
+        'keeping its total batch (mmrethink/engine/resume_world_size.py); refused without',
+    )
     add_launch_arguments(parser)
     return parse_launch_args(parser)
 
@@ -80,13 +90,15 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def main() -> None:
-    """Check the input, set up the launch, build the Runner and train."""
+    """Set up the launch, check the input (once), build the Runner and train."""
     args = parse_args()
     cfg = build_config(args)
-    preflight(cfg, args.config, resume=bool(cfg.get('resume')))
     prepare_launch(cfg, args.launcher)
+    on_rank_zero(partial(preflight, cfg, args.config, resume=bool(cfg.get('resume'))))
+    world = world_size(args.launcher)
+    check_resume_world_size(cfg, cfg.work_dir, world, allow=args.resume_other_world_size)
     if args.auto_scale_schedule or cfg.get('auto_scale_schedule', {}).get('enable'):
-        scale_schedule_to_batch(cfg, world_size(args.launcher))
+        scale_schedule_to_batch(cfg, world)
     with explained_build_errors():
         runner = build_runner(cfg)
     runner.train()
@@ -94,4 +106,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    with refusals_printed('tools/train.py'):
+        main()

@@ -12,8 +12,10 @@ import json
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
+from mmrethink.utils.refusal import Refusal
 
-class CocoDatasetError(ValueError):
+
+class CocoDatasetError(Refusal, ValueError):
     """A COCO annotation file or its images that cannot be used as given; the message
     names the problem and the fix."""
 
@@ -49,14 +51,15 @@ def absent_images(coco: Dict, image_dir: str) -> List[str]:
 
 def check_coco(
     ann_file: str,
-    image_dir: str,
+    image_dir: Optional[str],
     split: str,
     classes: Optional[Sequence[str]],
     fix_classes: str,
     fix_images: str,
 ) -> Dict:
     """The COCO file at ``ann_file``, checked: readable, with categories, naming every
-    one of ``classes`` (None: no class list to check), its images all in ``image_dir``.
+    one of ``classes`` (None: no class list to check), its images all in ``image_dir``
+    (None: images not checked, e.g. in an object store).
 
     Messages start with ``split``; ``fix_classes`` and ``fix_images`` say how the
     caller's user fixes a class list or an image folder.
@@ -77,6 +80,8 @@ def check_coco(
             f'{split}: {ann_file} has no categories {unknown[:5]}; {fix_classes} '
             f'(the file has {names[:8]}...).'
         )
+    if image_dir is None:
+        return coco
     if not osp.isdir(image_dir):
         raise CocoDatasetError(
             f'{split}: image folder {image_dir} does not exist; it should hold the '

@@ -12,14 +12,19 @@ import os
 import os.path as osp
 import subprocess
 import warnings
+from typing import Any, Callable, List, TypeVar
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config, DictAction
+from mmengine.dist import init_dist
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmrethink.utils.configs import typed_dicts
+from mmrethink.utils.refusal import Refusal
+
+T = TypeVar('T')
 
 
 def world_size(launcher: str) -> int:
@@ -77,11 +82,14 @@ def _init_cpu_process_group(launcher: str) -> None:
 
 
 def prepare_launch(cfg: Config, launcher: str) -> None:
-    """Set up what mmengine cannot for this launcher and machine."""
+    """Set up what mmengine cannot for this launcher and machine, and start the
+    process group (as the Runner would, earlier: the checks before it run once)."""
     if launcher == 'none':
         sync_bn_fallback(cfg, 'a single process (--launcher none)')
         return
     if torch.cuda.is_available():
+        if not dist.is_initialized():  # the Runner's own call, with its arguments
+            init_dist(launcher, **cfg.env_cfg.get('dist_cfg', {}))
         return
     sync_bn_fallback(cfg, 'distributed on CPU: SyncBN has no CPU kernel')
     if not dist.is_initialized():
@@ -90,6 +98,29 @@ def prepare_launch(cfg: Config, launcher: str) -> None:
     wrapper = cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel')
     wrapper['device_ids'] = None  # CPU modules take no device ids
     cfg.model_wrapper_cfg = wrapper
+
+
+def on_rank_zero(check: Callable[[], T]) -> T:
+    """``check()`` run once, by rank 0, while the other ranks wait (checks that read a
+    whole dataset on shared storage); its result, or its refusal, reaches every rank."""
+    if not dist.is_initialized() or dist.get_world_size() == 1:
+        return check()
+    outcome: List[Any] = [None]
+    if dist.get_rank() == 0:
+        try:
+            outcome = [('done', check())]
+        except Refusal as refusal:
+            outcome = [('refused', refusal)]
+        except BaseException as error:
+            dist.broadcast_object_list([('failed', repr(error))], src=0)
+            raise
+    dist.broadcast_object_list(outcome, src=0)
+    kind, value = outcome[0]
+    if kind == 'refused':
+        raise value
+    if kind == 'failed':
+        raise RuntimeError(f'rank 0 failed in the checks before training: {value}')
+    return value
 
 
 def finish_launch() -> None:

@@ -10,13 +10,15 @@ import os.path as osp
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional
 
+from mmengine import fileio
 from mmengine.config import Config
 from mmengine.logging import print_log
 
 from mmrethink.datasets.coco_check import check_coco
+from mmrethink.utils.refusal import Refusal
 
 
-class PreflightError(ValueError):
+class PreflightError(Refusal, ValueError):
     """A config or work dir that cannot run as given; the message names the problem and
     the fix. (A COCO dataset's own problems raise
     :class:`~mmrethink.datasets.coco_check.CocoDatasetError`.)"""
@@ -66,25 +68,49 @@ def _num_classes(model: Dict) -> Optional[int]:
 
 def check_coco_dataset(split: str, dataset: Dict, model: Dict) -> Dict[str, int]:
     """The dataset's root exists, its COCO file and images pass :func:`check_coco`, its
-    classes match the model; count what the loader will skip."""
+    classes match the model; count what the loader will skip.
+
+    A dataset read through mmengine's file backends (``backend_args``, e.g. an object
+    store) has its annotation file read and checked through the same backend; its
+    images are not listed one by one (a request per image), and the log says so.
+    """
     root = dataset.get('data_root') or ''
-    if root and not osp.isdir(root):
+    backend_args = dataset.get('backend_args')
+    local = backend_args is None and '://' not in root
+    if local and root and not osp.isdir(root):
         raise PreflightError(
             f'{split}: data_root {root} does not exist. Point '
             f'{split}.dataset.data_root at the dataset.'
         )
-    ann_file = osp.join(root, dataset['ann_file'])
+    ann_file = fileio.join_path(root, dataset['ann_file'], backend_args=backend_args)
+    image_dir = fileio.join_path(
+        root, dataset.get('data_prefix', {}).get('img', ''), backend_args=backend_args
+    )
     from mmdet.datasets import CocoDataset
 
     classes = list(dataset.get('metainfo', {}).get('classes') or CocoDataset.METAINFO['classes'])
-    coco = check_coco(
-        ann_file,
-        osp.join(root, dataset.get('data_prefix', {}).get('img', '')),
-        split,
-        classes,
+    checks = dict(
+        split=split,
+        classes=classes,
         fix_classes=f'set {split}.dataset.metainfo=dict(classes=...) to names in the file',
         fix_images=f'check {split}.dataset.data_prefix.img',
     )
+    if local:
+        coco = check_coco(ann_file, image_dir, **checks)
+    else:
+        if not fileio.exists(ann_file, backend_args=backend_args):
+            raise PreflightError(
+                f'{split}: annotation file {ann_file} not found through '
+                f'backend_args={backend_args}: check data_root and ann_file.'
+            )
+        with fileio.get_local_path(ann_file, backend_args=backend_args) as local_ann_file:
+            coco = check_coco(local_ann_file, None, **checks)
+        print_log(
+            f'{split}: {ann_file} read through backend_args={backend_args}: its '
+            f'{len(coco["images"])} images were not checked one by one under {image_dir} '
+            '(a missing one stops training when it is loaded).',
+            logger='current',
+        )
     num_classes = _num_classes(model)
     if num_classes is not None and num_classes != len(classes):
         raise PreflightError(
@@ -122,6 +148,7 @@ def preflight(cfg: Config, config_path: str, resume: bool) -> List[Dict[str, int
     for split, dataset in _dataset_cfgs(cfg):
         if 'Coco' in str(dataset.get('type', '')) and 'ann_file' in dataset:
             counts.append(check_coco_dataset(split, dataset, cfg.model))
+    print_log(f'preflight: work dir and {len(counts)} COCO datasets checked', logger='current')
     return counts
 
 

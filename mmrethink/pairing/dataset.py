@@ -5,11 +5,12 @@ from typing import Dict, List, Optional, Sequence
 
 from mmrethink.datasets.coco_check import check_coco
 from mmrethink.datasets.coco_subset import summary
+from mmrethink.utils.refusal import Refusal
 
 SMALL_DATASET = 1000  # images; below this the paper's smallest subset (1k) is reached
 
 
-class PairingError(ValueError):
+class PairingError(Refusal, ValueError):
     """The dataset cannot be paired as asked (norm, recipe, depth, output folder); the message
     names the problem and the fix. (A COCO file's or its images' own problems raise
     :class:`~mmrethink.datasets.coco_check.CocoDatasetError`.)"""

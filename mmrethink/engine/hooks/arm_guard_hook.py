@@ -4,7 +4,6 @@ import os.path as osp
 import re
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple
 
-import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.hooks import Hook
@@ -15,8 +14,9 @@ from mmengine.runner import CheckpointLoader
 from mmrethink.registry import HOOKS
 from mmrethink.utils.arms import ARMS
 from mmrethink.utils.configs import backbone_checkpoint, is_checkpoint_init, walk
+from mmrethink.utils.refusal import Refusal
 
-from .checkpoint_timing import checkpoint_to_resume
+from .checkpoint_timing import checkpoint_to_resume, read_checkpoint
 
 if TYPE_CHECKING:
     from mmengine.runner import Runner
@@ -39,7 +39,7 @@ RESNET_DEPTHS = {
 }
 
 
-class ArmMisconfigured(RuntimeError):
+class ArmMisconfigured(Refusal, RuntimeError):
     """The config contradicts its arm; the message names the setting to change."""
 
 
@@ -100,16 +100,6 @@ def checkpoint_state(model: nn.Module) -> Dict[str, Tuple[int, ...]]:
     state = {n: tuple(p.shape) for n, p in model.named_parameters()}
     state.update((n, tuple(b.shape)) for n, b in model.named_buffers() if n.endswith(STATISTICS))
     return state
-
-
-def _checkpoint_meta(path: str) -> Dict:
-    """A checkpoint's ``meta``; a local file is memory-mapped, so its tensors are not
-    read (the Runner loads the file right after, for the resume itself)."""
-    if '://' in path:
-        checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu', logger='silent')
-    else:
-        checkpoint = torch.load(path, map_location='cpu', mmap=True, weights_only=True)
-    return checkpoint.get('meta', {})
 
 
 @HOOKS.register_module()
@@ -227,7 +217,7 @@ class ArmGuardHook(Hook):
                 '--resume alone it is the one work_dir/last_checkpoint names: fix or delete '
                 'that file.'
             ]
-        meta = _checkpoint_meta(path)
+        meta = read_checkpoint(path).get('meta', {})
         arm = meta.get('arm') or self._arm_in_config(meta.get('cfg'))
         if arm == self.arm:
             return []

@@ -1,9 +1,11 @@
 """When the Runner writes a checkpoint and which one it resumes: the hooks' shared view."""
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 
+import torch
+from mmengine.config import Config
 from mmengine.hooks import CheckpointHook
-from mmengine.runner import find_latest_checkpoint
+from mmengine.runner import CheckpointLoader, find_latest_checkpoint
 
 if TYPE_CHECKING:
     from mmengine.runner import Runner
@@ -21,8 +23,22 @@ def checkpoint_due(runner: 'Runner') -> bool:
     )
 
 
+def resume_path(cfg: Config, work_dir: str) -> Optional[str]:
+    """The checkpoint a run of ``cfg`` resumes from, as ``Runner.load_or_resume`` picks
+    it (None: the run starts afresh)."""
+    if not cfg.get('resume'):
+        return None
+    return cfg.get('load_from') or find_latest_checkpoint(work_dir)
+
+
 def checkpoint_to_resume(runner: 'Runner') -> Optional[str]:
     """The checkpoint the Runner resumes from, as ``Runner.load_or_resume`` picks it."""
-    if not runner.cfg.get('resume'):
-        return None
-    return runner.cfg.get('load_from') or find_latest_checkpoint(runner.work_dir)
+    return resume_path(runner.cfg, runner.work_dir)
+
+
+def read_checkpoint(path: str) -> Dict:
+    """A checkpoint, read for its ``meta`` and small entries: a local file is
+    memory-mapped, so its weights are not read (the Runner loads the file after)."""
+    if '://' in path:
+        return CheckpointLoader.load_checkpoint(path, map_location='cpu', logger='silent')
+    return torch.load(path, map_location='cpu', mmap=True, weights_only=True)

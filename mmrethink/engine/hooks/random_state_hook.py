@@ -9,9 +9,11 @@ import torch
 from mmengine.dist import all_gather_object, get_rank, get_world_size, is_main_process
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
+from mmengine.runner import IterBasedTrainLoop
 
 from mmrethink.registry import HOOKS
 
+from ..resume_world_size import CHANGE_KEY, check_resume_world_size
 from .checkpoint_timing import checkpoint_due, checkpoint_to_resume
 
 if TYPE_CHECKING:
@@ -61,6 +63,10 @@ class RandomStateHook(Hook):
     from that checkpoint alike, which sets the checkpoint's states at the same point.
     The data stream is replayed by ``ReplayingIterBasedTrainLoop``; on GPU, kernels that
     are not deterministic still differ run to run. A resumed run logs what it restored.
+    Each checkpoint also records the run's number of processes and per-process batch: a
+    resume on another number is refused before anything is loaded
+    (:mod:`mmrethink.engine.resume_world_size`). Under an epoch-based loop, whose
+    checkpoints fall between epochs, nothing is restored and the run says so at start.
     """
 
     priority = 'VERY_HIGH'  # take the states before any other hook's after_train_iter
@@ -70,11 +76,29 @@ class RandomStateHook(Hook):
         self.gathered: Optional[Tuple[int, List[Dict]]] = None  # rank 0: for the checkpoint
         self.resumed_from: Optional[str] = None
 
+    def before_run(self, runner: 'Runner') -> None:
+        """Refuse a resume on another number of processes (one that tools/train.py's
+        ``--resume-other-world-size`` accepted is recorded in the config)."""
+        if runner.cfg.get(CHANGE_KEY) is None:
+            check_resume_world_size(runner.cfg, runner.work_dir, get_world_size(), allow=False)
+
+    def before_train(self, runner: 'Runner') -> None:
+        """Say at start-up when the loop is one whose resume is not exact."""
+        if not isinstance(runner.train_loop, IterBasedTrainLoop) and is_main_process():
+            print_log(
+                f'RandomStateHook: {type(runner.train_loop).__name__} is not iteration-based: '
+                "--resume restarts the interrupted epoch's data and random states, so a "
+                'resumed run will not repeat the uninterrupted one exactly. Exact resume needs '
+                "train_cfg=dict(type='ReplayingIterBasedTrainLoop', ...) (every pack schedule).",
+                logger='current',
+                level=logging.WARNING,
+            )
+
     def after_train_iter(
         self, runner: 'Runner', batch_idx: int, data_batch=None, outputs=None
     ) -> None:
         """At a checkpoint iteration, take every rank's states."""
-        if checkpoint_due(runner):
+        if isinstance(runner.train_loop, IterBasedTrainLoop) and checkpoint_due(runner):
             states = random_states()
             self.pending = (runner.iter + 1, states)
             self.gathered = (runner.iter + 1, all_gather_object(states))
@@ -84,32 +108,39 @@ class RandomStateHook(Hook):
         checkpoint of another iteration, as mmengine's best checkpoints)."""
         if self.gathered is not None and checkpoint['meta'].get('iter') == self.gathered[0]:
             checkpoint['random_states'] = self.gathered[1]
+        checkpoint['meta'].update(
+            world_size=get_world_size(),
+            batch_per_process=runner.cfg.train_dataloader.batch_size,
+        )
         sampler = _replayed_sampler(runner)
         if sampler is not None:
             checkpoint['meta']['sampler_seed'] = sampler.seed
 
     def after_load_checkpoint(self, runner: 'Runner', checkpoint: Dict) -> None:
-        """Keep this rank's states of the resumed checkpoint for its next iteration."""
+        """Put back the resumed stream's seed; keep this rank's random states of the
+        checkpoint for its next iteration."""
         if checkpoint_to_resume(runner) is None:  # weights loaded to test or fine-tune
             return
-        states = checkpoint.get('random_states')
-        iteration = checkpoint['meta'].get('iter', 0)
-        if states is None or len(states) != get_world_size():
-            print_log(
-                f'RandomStateHook: the checkpoint of iteration {iteration} has '
-                + (f'random states of {len(states)} processes, not {get_world_size()}'
-                   if states else 'no random states')
-                + ': the run continues with fresh ones, so it will not repeat the '
-                'uninterrupted run exactly.',
-                logger='current',
-                level=logging.WARNING,
-            )  # fmt: skip
-            return
-        self.pending = (iteration, states[get_rank()])
-        self.resumed_from = checkpoint_to_resume(runner)
+        if not isinstance(runner.train_loop, IterBasedTrainLoop):
+            return  # its checkpoints are not taken at an iteration (said at start-up)
         sampler = _replayed_sampler(runner)
         if sampler is not None and 'sampler_seed' in checkpoint['meta']:
             sampler.seed = checkpoint['meta']['sampler_seed']  # the stream to replay
+        states = checkpoint.get('random_states')
+        iteration = checkpoint['meta'].get('iter', 0)
+        if runner.cfg.get(CHANGE_KEY) is not None:
+            return  # per-process states of another number of processes: logged at launch
+        if states is None or len(states) != get_world_size():
+            print_log(
+                f'RandomStateHook: the checkpoint of iteration {iteration} has no random '
+                'states: the run continues with fresh ones, so it will not repeat the '
+                'uninterrupted run exactly.',
+                logger='current',
+                level=logging.WARNING,
+            )
+            return
+        self.pending = (iteration, states[get_rank()])
+        self.resumed_from = checkpoint_to_resume(runner)
 
     def before_train_iter(self, runner: 'Runner', batch_idx: int, data_batch=None) -> None:
         """Set the states taken at the last checkpoint, before the iteration after it."""
