@@ -20,6 +20,7 @@ from mmengine.config import Config, DictAction
 from mmengine.dist import init_dist
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+from mmengine.utils.dl_utils import set_multi_processing
 
 from mmrethink.utils.configs import typed_dicts
 from mmrethink.utils.refusal import Refusal
@@ -88,7 +89,8 @@ def prepare_launch(cfg: Config, launcher: str) -> None:
         sync_bn_fallback(cfg, 'a single process (--launcher none)')
         return
     if torch.cuda.is_available():
-        if not dist.is_initialized():  # the Runner's own call, with its arguments
+        if not dist.is_initialized():  # Runner.setup_env's own calls, in its order
+            set_multi_processing(**cfg.env_cfg.get('mp_cfg', {}), distributed=True)
             init_dist(launcher, **cfg.env_cfg.get('dist_cfg', {}))
         return
     sync_bn_fallback(cfg, 'distributed on CPU: SyncBN has no CPU kernel')
