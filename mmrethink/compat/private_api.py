@@ -63,6 +63,13 @@ PRIVATE_API: Tuple[PrivateUse, ...] = (
         'exported; comparing against it recognizes an end left at its default',
     ),
     PrivateUse(
+        'mmengine.utils.dl_utils.set_multi_processing',
+        ('mmrethink.launching.launch',),
+        "Runner.setup_env's multiprocessing set-up (exported by mmengine.utils.dl_utils, "
+        'not by mmengine.utils), called in its order before the process group starts '
+        'early on GPUs',
+    ),
+    PrivateUse(
         'mmengine.config.utils.MODULE2PACKAGE',
         ('mmrethink.compat.config_scope',),
         "the scopes mmengine's config parser resolves in pkg::path; no public way to add one",
