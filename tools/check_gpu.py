@@ -6,8 +6,11 @@ On the GPUs it finds: each family (tools/check_gpu.py --list) at full width on 1
 N GPUs (all it finds by default), with and without --fast, on generated COCO- and
 VOC-layout data, through tools/train.py and tools/dist_train.sh, plus an N-GPU run of
 the SyncBN pretrained arm in which one GPU's images hold no object (SyncBN in the
-heads with no RoIs on that GPU). Prints s/iter, images/s and peak memory per run as a
-table (and JSON with --json); exits non-zero if any run failed, naming its log.
+heads with no RoIs on that GPU). The --fast runs, and the LSJ arms' runs, train in mixed
+precision in the dtype the pack picks (fp16, mmrethink/launching/fast_path.py amp_dtype);
+each run's dtype is read from the config it dumped and must be that one. Prints dtype,
+s/iter, images/s and peak memory per run as a table (and JSON with --json); exits
+non-zero if any run failed, naming its log.
 Without a GPU it says so and runs its CPU mode: toy-width models, 128-px images,
 2 processes on gloo, no --fast (the suite runs that mode). Runs are kept in --work-dir;
 without it in a temporary dir, removed when every run passed.
@@ -25,6 +28,7 @@ import torch
 
 import mmrethink  # noqa: F401  registers the mmrethink:: scope
 from mmrethink.launching.acceptance import plan, run_check, table
+from mmrethink.launching.fast_path import amp_dtype
 from mmrethink.launching.trial import FAMILIES, make_trial_data
 
 
@@ -53,6 +57,7 @@ def main() -> None:
     if on_gpu:
         processes = args.gpus or torch.cuda.device_count()
         print(f'{torch.cuda.device_count()} GPU(s): {torch.cuda.get_device_name()}; full width')
+        print('mixed precision: {} ({})'.format(*amp_dtype()))
     else:
         processes = args.gpus or 2
         print(

@@ -2,7 +2,8 @@
 
 Adds to mmdet's flags: ``--auto-scale-schedule`` (the paper's schedule at another
 total batch), ``--fast`` (the GPU fast path), input checks before anything is built,
-CPU-only distributed runs (gloo), and bf16 for ``--amp`` where the GPU supports it.
+CPU-only distributed runs (gloo), and ``--amp`` in fp16 with dynamic loss scaling
+(``mmrethink/launching/fast_path.py`` ``amp_dtype`` says why not bf16).
 """
 
 import argparse
@@ -13,7 +14,12 @@ from mmengine.config import Config
 import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope
 from mmrethink.engine.resume_world_size import check_resume_world_size
 from mmrethink.engine.schedules import scale_schedule_to_batch
-from mmrethink.launching.fast_path import amp_requested, enable_amp, enable_fast_path
+from mmrethink.launching.fast_path import (
+    amp_requested,
+    enable_amp,
+    enable_fast_path,
+    refuse_bf16_with_roi_align,
+)
 from mmrethink.launching.launch import (
     add_launch_arguments,
     build_runner,
@@ -36,7 +42,7 @@ def parse_args() -> argparse.Namespace:
         '--amp',
         action='store_true',
         default=False,
-        help='mixed precision (bf16 where the GPU supports it); on by default where the '
+        help='mixed precision (fp16, dynamic loss scaling); on by default where the '
         'config sets mixed_precision.enable (the LSJ arms)',
     )
     parser.add_argument(
@@ -76,6 +82,7 @@ def parse_args() -> argparse.Namespace:
 def build_config(args: argparse.Namespace) -> Config:
     """The config with the command line applied."""
     cfg = load_config(args)
+    refuse_bf16_with_roi_align(cfg)  # a config's own AmpOptimWrapper too, not only --amp
     if args.fast:
         enable_fast_path(cfg)
     elif amp_requested(cfg, args.amp):

@@ -5,9 +5,12 @@ generated COCO- and VOC-layout data, through the real launchers (``tools/train.p
 one process, ``tools/dist_train.sh`` for N), with and without ``--fast`` on GPUs, plus
 an N-process run of each SyncBN pretrained arm (the paper's and LSJ's) in which one
 process gets no ground truth (its mask head sees no RoIs). Each run's s/iter, images/s
-and peak memory are read from the scalars mmengine logged.
+and peak memory are read from the scalars mmengine logged, the dtype it trained in from
+the config it dumped: every ``--fast`` run, and the LSJ arms' on GPUs, must have trained
+in the dtype :func:`~mmrethink.launching.fast_path.amp_dtype` picks.
 """
 
+import glob
 import os.path as osp
 import statistics
 import subprocess
@@ -16,9 +19,12 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Sequence
 
+from mmengine.config import Config
+
 from mmrethink.utils.package_files import TOOLS
 from mmrethink.utils.scalars import ScalarsReader
 
+from .fast_path import amp_dtype
 from .trial import family_config_path, trial_config, write_trial_config
 
 # A few iterations take seconds to a minute; a hang is reported, not waited out.
@@ -87,6 +93,23 @@ def timing(work_dir: str, batch: int, processes: int) -> Dict[str, Optional[floa
     )
 
 
+def trained_dtype(work_dir: str) -> str:
+    """The dtype a run trained in, read from the config mmengine dumped in its work dir."""
+    [dumped] = glob.glob(osp.join(work_dir, '*.py'))
+    wrapper = Config.fromfile(dumped).optim_wrapper
+    if wrapper.get('type') != 'AmpOptimWrapper':
+        return 'float32'
+    return str(wrapper.get('dtype') or 'float16')  # AmpOptimWrapper's default on CUDA
+
+
+def expected_dtype(check: Check, cfg: Config) -> str:
+    """float32, or the mixed-precision dtype for ``--fast`` and the configs that ask for
+    it (``mixed_precision.enable``, the LSJ arms), where there is a GPU to run it."""
+    mixed = check.fast or cfg.get('mixed_precision', {}).get('enable')
+    dtype, _ = amp_dtype()  # None without a GPU: every run is fp32
+    return (dtype if mixed else None) or 'float32'
+
+
 def run_check(
     check: Check, data_root: str, out_dir: str, iters: int, shrink: bool, batch_size: int
 ) -> Dict:
@@ -124,14 +147,17 @@ def run_check(
     row = dict(asdict(check), name=check.name, wall_s=time.perf_counter() - start, log=log)
     if code != 0:
         return dict(row, ok=False, error=f'{error}; see {log}')
-    return dict(row, ok=True, **timing(work_dir, batch_size, check.processes))
+    dtype, expected = trained_dtype(work_dir), expected_dtype(check, cfg)
+    if dtype != expected:
+        return dict(row, ok=False, dtype=dtype, error=f'trained in {dtype}, not {expected}')
+    return dict(row, ok=True, dtype=dtype, **timing(work_dir, batch_size, check.processes))
 
 
 def table(rows: Sequence[Dict]) -> str:
     """The rows as a Markdown table."""
     lines = [
-        '| run | ok | s/iter (median) | images/s | peak mem (MB) | wall (s) |',
-        '|---|---|---|---|---|---|',
+        '| run | ok | dtype | s/iter (median) | images/s | peak mem (MB) | wall (s) |',
+        '|---|---|---|---|---|---|---|',
     ]
     for row in rows:
         if row['ok']:
@@ -139,7 +165,6 @@ def table(rows: Sequence[Dict]) -> str:
             figures = f'{row["s_per_iter"]:.3f} | {row["images_per_s"]:.2f} | {memory}'
         else:
             figures = f'{row["error"]} | | '
-        lines.append(
-            f'| {row["name"]} | {"yes" if row["ok"] else "NO"} | {figures} | {row["wall_s"]:.0f} |'
-        )
+        ok, dtype = 'yes' if row['ok'] else 'NO', row.get('dtype', '')
+        lines.append(f'| {row["name"]} | {ok} | {dtype} | {figures} | {row["wall_s"]:.0f} |')
     return '\n'.join(lines)

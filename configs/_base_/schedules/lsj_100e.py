@@ -33,8 +33,8 @@ param_scheduler = dict(
 
 # Detectron2 trains these in fp16 (train.amp.enabled = True). AmpOptimWrapper fails on
 # CPU, so the config asks instead of setting it: on a machine with CUDA, tools/train.py
-# applies mmrethink/launching/fast_path.py enable_amp (bf16 where supported, else fp16 with
-# dynamic loss scaling) when this is enabled; CPU runs stay fp32.
+# applies mmrethink/launching/fast_path.py enable_amp (fp16 with dynamic loss scaling;
+# amp_dtype says why not bf16) when this is enabled; CPU runs stay fp32.
 mixed_precision = dict(enable=True)
 
 # The numbers above are for a total batch of 64. tools/train.py --auto-scale-schedule
