@@ -11,9 +11,9 @@ from collections import OrderedDict
 from typing import Dict, List, Sequence, Union
 
 import numpy as np
-from mmdet.datasets.api_wrappers import COCOeval
 from mmdet.evaluation import CocoMetric
 from mmengine.logging import MMLogger
+from pycocotools.cocoeval import COCOeval
 
 from mmrethink.registry import METRICS
 

@@ -11,16 +11,19 @@ detections. Its RoI features come from its own extractor (14x14 in Detectron2's
 from typing import List, Tuple
 
 import torch
-from mmdet.models.detectors import TwoStageDetector
-from mmdet.models.roi_heads import StandardRoIHead
-from mmdet.models.task_modules.samplers import SamplingResult
-from mmdet.models.utils import unpack_gt_instances
+from mmdet.models import StandardRoIHead, TwoStageDetector
 from mmdet.structures import SampleList
-from mmdet.structures.bbox import bbox2roi, scale_boxes
 from mmdet.utils import ConfigType, InstanceList
 from torch import Tensor
 
 from mmrethink.registry import MODELS
+
+
+def rois_of(boxes: List[Tensor]) -> Tensor:
+    """RoIs (n, 5: image index, x0, y0, x1, y1) of each image's boxes (mmdet's
+    ``bbox2roi`` layout)."""
+    index = [b.new_full((len(b), 1), i) for i, b in enumerate(boxes)]
+    return torch.cat([torch.cat(index), torch.cat(boxes)], 1)
 
 
 @MODELS.register_module()
@@ -52,7 +55,10 @@ class KeypointRoIHead(StandardRoIHead):
         self, x: Tuple[Tensor], rpn_results_list: InstanceList, batch_data_samples: SampleList
     ) -> dict:
         """Box, mask (if any) and keypoint losses on one sampling of the proposals."""
-        batch_gt_instances, batch_gt_instances_ignore, _ = unpack_gt_instances(batch_data_samples)
+        batch_gt_instances = [sample.gt_instances for sample in batch_data_samples]
+        batch_gt_instances_ignore = [
+            sample.get('ignored_instances') for sample in batch_data_samples
+        ]
         sampling_results = []
         for i, rpn_results in enumerate(rpn_results_list):
             rpn_results.priors = rpn_results.pop('bboxes')
@@ -80,10 +86,11 @@ class KeypointRoIHead(StandardRoIHead):
     def keypoint_loss(
         self,
         x: Tuple[Tensor],
-        sampling_results: List[SamplingResult],
+        sampling_results: list,
         batch_gt_instances: InstanceList,
     ) -> dict:
-        """The keypoint head's loss on the positives that have a keypoint target."""
+        """The keypoint head's loss on the positives (of mmdet's ``SamplingResult``
+        per image) that have a keypoint target."""
         rois, keypoints = [], []
         for res, gt in zip(sampling_results, batch_gt_instances):
             rois.append(res.pos_priors)
@@ -91,13 +98,12 @@ class KeypointRoIHead(StandardRoIHead):
         boxes, keypoints = torch.cat(rois), torch.cat(keypoints)
         targets, valid = self.keypoint_head.heatmap_targets(boxes, keypoints, self.heatmap_size)
         keep = valid.any(1)
-        image_of_roi = torch.cat([boxes.new_full((len(r),), i) for i, r in enumerate(rois)])
         if not keep.any():
             # Nothing to learn from: a zero on the head's parameters keeps every
             # process's gradients the same shape under DDP.
             zero = sum(p.sum() for p in self.keypoint_head.parameters()) * 0
             return dict(loss_keypoint=zero)
-        pos_rois = torch.cat([image_of_roi[keep, None], boxes[keep]], 1)
+        pos_rois = rois_of(rois)[keep]
         heatmaps = self.keypoint_head(self._keypoint_features(x, pos_rois))
         return self.keypoint_head.loss(heatmaps, targets[keep], valid[keep])
 
@@ -128,7 +134,7 @@ class KeypointRoIHead(StandardRoIHead):
             x, metas, rpn_results_list, rcnn_test_cfg=self.test_cfg, rescale=False
         )
         boxes = [results.bboxes for results in results_list]
-        rois = bbox2roi(boxes)
+        rois = rois_of(boxes)
         scales = [meta['scale_factor'] if rescale else None for meta in metas]
         if len(rois):
             heatmaps = self.keypoint_head(self._keypoint_features(x, rois))
@@ -139,7 +145,7 @@ class KeypointRoIHead(StandardRoIHead):
             return self.predict_mask(x, metas, results_list, rescale=rescale)
         if rescale:
             for results, scale in zip(results_list, scales):
-                results.bboxes = scale_boxes(results.bboxes, [1 / s for s in scale])
+                results.bboxes = results.bboxes / results.bboxes.new_tensor(scale).repeat(2)
         return results_list
 
 
