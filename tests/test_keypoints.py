@@ -432,3 +432,63 @@ def test_a_short_cpu_training_learns_keypoints(keypoint_loss_weight, keypoint_fi
             tested = json.load(f)
         for key in ('coco/keypoints_mAP', 'coco/bbox_mAP'):
             assert tested[key] == pytest.approx(last[key], abs=1e-6), key
+
+
+# --- pair_experiment on a COCO keypoint file -----------------------------------------
+
+
+@pytest.fixture(scope='module')
+def small_figures(tmp_path_factory) -> str:
+    root = str(tmp_path_factory.mktemp('small_figures'))
+    make_keypoint_set(root, 16, seed=20, split='train')
+    make_keypoint_set(root, 8, seed=21, split='val')
+    return root
+
+
+def _pair_cmd(root: str, out: str, *args: str) -> list:
+    ann = osp.join(root, 'annotations', 'person_keypoints_{}.json')
+    return [
+        sys.executable,
+        osp.join(REPO, 'tools', 'pair_experiment.py'),
+        *('--train-ann', ann.format('train'), '--train-images', osp.join(root, 'train')),
+        *('--val-ann', ann.format('val'), '--val-images', osp.join(root, 'val')),
+        *('--out', out, *args),
+    ]
+
+
+def test_pair_experiment_on_a_keypoint_file_writes_the_keypoint_pair(small_figures, tmp_path):
+    """As masks choose Mask R-CNN, COCO keypoints choose the Keypoint R-CNN arms; the
+    written configs pass the checks a run makes first."""
+    out = str(tmp_path / 'pair')
+    run(_pair_cmd(small_figures, out, '--gpus', '1'))
+    written = sorted(glob.glob(osp.join(out, 'configs', '*.py')))
+    assert [osp.basename(p) for p in written] == [
+        'keypoint-rcnn_r50-pretrained_fpn_gn-all_1x_pair.py',
+        'keypoint-rcnn_r50-scratch_fpn_gn-all_3x_pair.py',
+    ]
+    for path in written:
+        cfg = load_config(path)
+        assert cfg.model.type == 'KeypointRCNN'
+        assert cfg.model.roi_head.keypoint_head.num_keypoints == 17
+        assert cfg.train_dataloader.dataset.type == 'CocoKeypointDataset'
+        assert cfg.val_evaluator.type == 'CocoKeypointMetric'
+        cfg.work_dir = str(tmp_path / 'work')
+        preflight(cfg, path, resume=False)
+
+
+def test_pair_experiment_refuses_the_lsj_recipe_and_other_keypoints(small_figures, tmp_path):
+    proc = run(_pair_cmd(small_figures, str(tmp_path / 'a'), '--recipe', 'lsj'), check=False)
+    assert proc.returncode != 0 and 'pass --recipe paper' in proc.stderr
+    ann = osp.join(small_figures, 'annotations', 'person_keypoints_train.json')
+    other = tmp_path / 'other'
+    other.mkdir()
+    with open(ann) as f:
+        coco = json.load(f)
+    coco['categories'][0]['keypoints'] = [f'point{i}' for i in range(17)]
+    with open(other / 'train.json', 'w') as f:
+        json.dump(coco, f)
+    cmd = _pair_cmd(small_figures, str(tmp_path / 'b'))
+    cmd[cmd.index('--train-ann') + 1] = str(other / 'train.json')
+    proc = run(cmd, check=False)
+    assert proc.returncode != 0 and "not COCO's 17" in proc.stderr
+    assert not (tmp_path / 'a').exists() and not (tmp_path / 'b').exists()
