@@ -492,3 +492,36 @@ def test_pair_experiment_refuses_the_lsj_recipe_and_other_keypoints(small_figure
     proc = run(cmd, check=False)
     assert proc.returncode != 0 and "not COCO's 17" in proc.stderr
     assert not (tmp_path / 'a').exists() and not (tmp_path / 'b').exists()
+
+
+# --- the experiment tools -----------------------------------------------------------
+
+
+def test_count_samples_counts_a_keypoint_pair(small_figures):
+    ann = osp.join(small_figures, 'annotations', 'person_keypoints_train.json')
+    arms = [LEAF.format(arm='pretrained', n=2), LEAF.format(arm='scratch', n=3)]
+    proc = run(
+        [sys.executable, osp.join(REPO, 'tools', 'count_samples.py')]
+        + [osp.join(RETHINKING, a) for a in arms]
+        + ['--ann-file', ann, '--out', osp.join(small_figures, 'samples')]
+    )
+    with open(ann) as f:
+        coco = json.load(f)
+    per_image = len(coco['annotations']) / len(coco['images'])
+    # 3x at batch 16 = 270000 x 16 images; the pretrained 2x adds ImageNet's 1.28e8.
+    assert f'| {arms[1][:-3]} | images | 0 | 4.32e+06 | 4.32e+06 |' in proc.stdout
+    assert f'{arms[0][:-3]}: {per_image:.2f} instances' in proc.stdout
+
+
+def test_results_table_has_keypoint_ap_beside_the_papers():
+    from mmrethink.analysis.results import results_table
+    from mmrethink.analysis.runs import Run
+
+    name = LEAF.format(arm='scratch', n=2)[:-3]
+    run_ = Run(name, [{'iter': 180000, 'coco/bbox_mAP': 0.4, 'coco/keypoints_mAP': 0.652}])
+    table = results_table([run_])
+    assert '| keypoint AP |' in table.splitlines()[0]
+    # box 40.0, no mask; keypoint 65.2 beside the paper's 65.6 (Sec. 5), -0.4.
+    assert f'| {name} | 180000 | 40.0 | — | 65.2 | — | — | 65.6 | — | — | -0.4 |' in table
+    box_only = results_table([Run('x', [{'iter': 1, 'coco/bbox_mAP': 0.4}])])
+    assert 'keypoint' not in box_only
