@@ -525,3 +525,53 @@ def test_results_table_has_keypoint_ap_beside_the_papers():
     assert f'| {name} | 180000 | 40.0 | — | 65.2 | — | — | 65.6 | — | — | -0.4 |' in table
     box_only = results_table([Run('x', [{'iter': 1, 'coco/bbox_mAP': 0.4}])])
     assert 'keypoint' not in box_only
+
+
+def test_keypoints_beside_a_mask_branch_train_and_predict_in_the_original_image():
+    """The keypoint branch beside box and mask (the paper's keypoint model is "Mask
+    R-CNN"): one training step has all three losses; prediction gives masks and
+    keypoints, the keypoints scaled back to the original image like the boxes."""
+    from mmdet.registry import MODELS
+    from mmdet.testing import demo_mm_inputs
+    from mmengine.registry import DefaultScope
+
+    from mmrethink.launching.shrink import shrink_model
+
+    cfg = leaf('scratch', 2)
+    mask = load_config(osp.join(RETHINKING, 'mask-rcnn_r50-scratch_fpn_gn-all_2x_coco.py'))
+    roi = cfg.model.roi_head
+    roi.mask_roi_extractor = mask.model.roi_head.mask_roi_extractor
+    roi.mask_head = dict(mask.model.roi_head.mask_head, num_classes=1)
+    model_cfg = shrink_model(cfg.model)
+    model_cfg.test_cfg.rcnn.score_thr = 0.0
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(model_cfg)
+        model.init_weights()
+    packed = demo_mm_inputs(2, [(3, 128, 160), (3, 96, 128)], num_items=[3, 2], with_mask=True)
+    torch.manual_seed(0)
+    for sample in packed['data_samples']:
+        gt = sample.gt_instances
+        gt.labels.zero_()
+        at = torch.rand(len(gt.bboxes), 17, 2)
+        xy = gt.bboxes[:, None, :2] + at * (gt.bboxes[:, None, 2:] - gt.bboxes[:, None, :2])
+        gt.keypoints = torch.cat([xy, torch.full_like(xy[..., :1], 2)], -1)
+    model.train()
+    data = model.data_preprocessor(packed, True)
+    losses = model(**data, mode='loss')
+    assert {'loss_bbox', 'loss_mask', 'loss_keypoint'} <= set(losses)
+    assert torch.isfinite(losses['loss_keypoint'])
+
+    model.eval()
+    sample = packed['data_samples'][0]
+    sample.set_metainfo(dict(scale_factor=(2.0, 2.0), ori_shape=(64, 80)))
+    data = model.data_preprocessor(dict(inputs=packed['inputs'][:1], data_samples=[sample]))
+    with torch.no_grad():
+        [pred] = model(**data, mode='predict')
+    found = pred.pred_instances
+    assert len(found) > 0 and found.masks.shape[1:] == (64, 80)
+    assert found.keypoints.shape == (len(found), 17, 3)
+    # Keypoints decode inside their box; both are in the 80 x 64 original image.
+    xy = found.keypoints[..., :2]
+    boxes = found.bboxes
+    assert (xy >= boxes[:, None, :2] - 1e-3).all() and (xy <= boxes[:, None, 2:] + 1e-3).all()
+    assert boxes[:, 2].max() <= 80 + 1e-3 and boxes[:, 3].max() <= 64 + 1e-3
