@@ -1,5 +1,14 @@
 from .backbone_classifier import BackboneClassifier
 from .detectron2_init import Detectron2Init
 from .empty_safe_sync_bn import EmptySafeSyncBN
+from .mask_tta import DetMaskTTAModel
+from .vgg import VGGBody, VGGFCBBoxHead
 
-__all__ = ['BackboneClassifier', 'Detectron2Init', 'EmptySafeSyncBN']
+__all__ = [
+    'BackboneClassifier',
+    'DetMaskTTAModel',
+    'Detectron2Init',
+    'EmptySafeSyncBN',
+    'VGGBody',
+    'VGGFCBBoxHead',
+]
