@@ -285,6 +285,7 @@ FAMILIES = [
     'mask-rcnn_r50-scratch_fpn_gn-all_1x_coco',
     'mask-rcnn_r50-pretrained_fpn_syncbn-all_1x_coco',
     'faster-rcnn_r50-scratch_fpn_gn-all_3x_coco',
+    'keypoint-rcnn_r50-scratch_fpn_gn-all_2x_coco-person-keypoints',
     'mask-rcnn_x152-32x8d-scratch_fpn_gn-all_ms-9x_coco',
     'cascade-mask-rcnn_x152-32x8d-scratch_fpn_gn-all_ms-9x_coco',
     'mask-rcnn_r50-scratch_fpn_gn-all_ms-512-800-6x_coco-35k',
@@ -312,15 +313,25 @@ def _one_iteration_shrunk(name: str) -> None:
         2,
         image_shapes=[(3, 128, 160), (3, 96, 128)],
         num_items=[3, 2],
-        num_classes=num_classes,
+        num_classes=max(num_classes, 2),  # demo_mm_inputs draws labels from [1, n)
         with_mask=True,
     )
+    for sample in packed['data_samples']:
+        sample.gt_instances.labels.clamp_(max=num_classes - 1)
+    keypoint_head = model_cfg.roi_head.get('keypoint_head')
+    if keypoint_head:  # keypoints inside each box, all visible
+        for sample in packed['data_samples']:
+            boxes = sample.gt_instances.bboxes
+            at = torch.rand(len(boxes), keypoint_head.num_keypoints, 2)
+            xy = boxes[:, None, :2] + at * (boxes[:, None, 2:] - boxes[:, None, :2])
+            sample.gt_instances.keypoints = torch.cat([xy, torch.full_like(xy[..., :1], 2)], -1)
     data = model.data_preprocessor(packed, True)
     loss, log_vars = model.parse_losses(model(**data, mode='loss'))
     assert torch.isfinite(loss)
     assert ('loss_mask' in log_vars or 's0.loss_mask' in log_vars) == bool(
         model_cfg.roi_head.get('mask_head')
     )
+    assert ('loss_keypoint' in log_vars) == bool(keypoint_head)
     optim_wrapper.backward(loss)
     weight = model.backbone.layer4[0].conv1.weight  # trained in both arms
     assert weight.grad is not None and weight.grad.abs().sum() > 0

@@ -4,12 +4,12 @@
         --val-ann B.json --val-images DIR --out work_dirs/pair_mydata [--run]
 
 Checks the dataset, says what the paper predicts for its size, writes a scratch and a
-pretrained config (inheriting the pack's arms: with ``--recipe paper``, Mask R-CNN with
-masks, else Faster R-CNN, GN/SyncBN; with ``--recipe lsj``, Detectron2's LSJ Mask R-CNN
-with SyncBN; R50/R101) with each arm's schedule derived from the recipe's in images
-seen and its LR scaled to the total batch, and prints how to train both. ``--run``
-trains them one after the other and writes ``<out>/report/``: curves, results and
-samples tables, and summary.md.
+pretrained config (inheriting the pack's arms: with ``--recipe paper``, Keypoint R-CNN
+with COCO keypoints, else Mask R-CNN with masks, else Faster R-CNN, GN/SyncBN; with
+``--recipe lsj``, Detectron2's LSJ Mask R-CNN with SyncBN; R50/R101) with each arm's
+schedule derived from the recipe's in images seen and its LR scaled to the total batch,
+and prints how to train both. ``--run`` trains them one after the other and writes
+``<out>/report/``: curves, results and samples tables, and summary.md.
 """
 
 import argparse

@@ -11,9 +11,9 @@ from matplotlib.axes import Axes
 
 from .convergence import convergence
 from .figures import panels, save_png_svg
-from .runs import BOX_AP, MASK_AP, Run, ap_points
+from .runs import BOX_AP, KEYPOINT_AP, MASK_AP, Run, ap_points
 
-METRICS = {BOX_AP: 'bbox AP', MASK_AP: 'mask AP'}
+METRICS = {BOX_AP: 'bbox AP', MASK_AP: 'mask AP', KEYPOINT_AP: 'keypoint AP'}
 X_AXES = {'iter': 'iterations', 'images': 'images seen'}
 ARM_COLOURS = {'scratch': 'C0', 'pretrained': 'C1'}
 PAIR_STYLES = (dict(ls='-', marker='o'), dict(ls=':', marker='s'), dict(ls='--', marker='^'))

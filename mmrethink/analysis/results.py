@@ -5,12 +5,13 @@ from typing import Dict, Optional, Sequence
 
 from mmengine.fileio import load
 
-from .runs import BOX_AP, MASK_AP, Run, ap_points
+from .runs import BOX_AP, KEYPOINT_AP, MASK_AP, Run, ap_points
 
 REFERENCE_FILE = osp.join(osp.dirname(__file__), 'reference_results.yml')
 # The first metric a run reports: COCO box/mask AP, or VOC mAP (AP50); all in [0, 1].
 BOX_KEYS = (BOX_AP, 'pascal_voc/mAP')
 MASK_KEYS = (MASK_AP,)
+KEYPOINT_KEYS = (KEYPOINT_AP,)
 
 
 def load_reference(path: str = REFERENCE_FILE) -> Dict:
@@ -35,22 +36,24 @@ def _diff(ours: Optional[float], theirs: Optional[float]) -> str:
 def results_table(
     runs: Sequence[Run], reference: Optional[Dict] = None, source: str = 'paper'
 ) -> str:
-    """One row per run: last evaluation's box/mask AP, ``source``'s numbers, difference."""
+    """One row per run: last evaluation's box/mask AP, ``source``'s numbers, difference;
+    keypoint AP too when a run reports it (Keypoint R-CNN)."""
     reference = load_reference() if reference is None else reference
-    header = (
-        f'| config | iterations | box AP | mask AP | {source} box | {source} mask '
-        '| Δ box | Δ mask |'
-    )
-    lines = [header, '|---|---|---|---|---|---|---|---|']
+    columns = [('box', BOX_KEYS), ('mask', MASK_KEYS)]
+    if any(run.reports(KEYPOINT_AP) for run in runs):
+        columns.append(('keypoint', KEYPOINT_KEYS))
+    names = [name for name, _ in columns]
+    header = ['config', 'iterations', *(f'{n} AP' for n in names)]
+    header += [f'{source} {n}' for n in names] + [f'Δ {n}' for n in names]
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for run in runs:
-        last = run.last_evaluation
-        box, mask = _last_ap(run, BOX_KEYS), _last_ap(run, MASK_KEYS)
+        ours = [_last_ap(run, keys) for _, keys in columns]
         quoted = reference['results'].get(run.name, {}).get(source, {})
-        lines.append(
-            f'| {run.name} | {last.get("iter", "—")} | {_fmt(box)} | {_fmt(mask)} | '
-            f'{_fmt(quoted.get("box"))} | {_fmt(quoted.get("mask"))} | '
-            f'{_diff(box, quoted.get("box"))} | {_diff(mask, quoted.get("mask"))} |'
-        )
+        theirs = [quoted.get(name) for name in names]
+        cells = [run.name, str(run.last_evaluation.get('iter', '—'))]
+        cells += [_fmt(v) for v in ours] + [_fmt(v) for v in theirs]
+        cells += [_diff(a, b) for a, b in zip(ours, theirs)]
+        lines.append('| ' + ' | '.join(cells) + ' |')
     lines.append('')
     lines.append(
         f'Measured: last evaluation in each work dir. Quoted ({source}): '

@@ -39,6 +39,7 @@ class Run:
 
 
 BOX_AP, MASK_AP = 'coco/bbox_mAP', 'coco/segm_mAP'  # the keys CocoMetric writes
+KEYPOINT_AP = 'coco/keypoints_mAP'  # CocoKeypointMetric's
 
 
 def ap_points(record: Dict, metric: str) -> float:

@@ -98,6 +98,24 @@ PRIVATE_API: Tuple[PrivateUse, ...] = (
         'as BasicBlock',
     ),
     PrivateUse(
+        'mmdet.datasets.transforms.LoadAnnotations',
+        ('mmrethink.datasets.keypoint_transforms',),
+        "mmdet's annotation loader, exported by its transforms package only; "
+        'LoadKeypointAnnotations subclasses it to load keypoints beside boxes and masks',
+    ),
+    PrivateUse(
+        'mmdet.datasets.transforms.PackDetInputs',
+        ('mmrethink.datasets.keypoint_transforms',),
+        'as LoadAnnotations; PackKeypointDetInputs subclasses it to pack keypoints too',
+    ),
+    PrivateUse(
+        'mmdet.evaluation.metrics.CocoMetric._coco_api',
+        ('mmrethink.evaluation.coco_keypoint_metric',),
+        'the ground truth CocoMetric read from ann_file; CocoKeypointMetric evaluates '
+        'keypoints on it rather than reading the file a second time',
+        instance_attribute=True,
+    ),
+    PrivateUse(
         'torch.nn.modules.batchnorm._BatchNorm',
         ('mmrethink.engine.hooks.arm_guard_hook', 'mmrethink.models.detectron2_init'),
         "the base of every batch norm, torch's and mmengine's SyncBN-reverted "

@@ -1,3 +1,5 @@
+from .coco_keypoints import CocoKeypointDataset
+from .keypoint_transforms import LoadKeypointAnnotations, PackKeypointDetInputs
 from .replayable_stream import (
     PositionedInfiniteSampler,
     PositionSeededDataset,
@@ -5,6 +7,7 @@ from .replayable_stream import (
 )
 from .shape_classification import ShapeClassificationDataset
 from .shapes_stream import SyntheticShapesStream
+from .synthetic_keypoints import make_keypoint_set
 from .synthetic_shapes import (
     CLASSIFICATION_SHAPES,
     DETECTION_SHAPES,
@@ -16,6 +19,9 @@ from .synthetic_shapes import (
 )
 
 __all__ = [
+    'CocoKeypointDataset',
+    'LoadKeypointAnnotations',
+    'PackKeypointDetInputs',
     'PositionedInfiniteSampler',
     'PositionSeededDataset',
     'ReplayingBatchSampler',
@@ -25,6 +31,7 @@ __all__ = [
     'DETECTION_SHAPES',
     'make_classification_set',
     'make_detection_set',
+    'make_keypoint_set',
     'make_voc_set',
     'render_detection_image',
     'shapes_config_options',

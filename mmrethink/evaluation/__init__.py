@@ -1,3 +1,4 @@
 from .accuracy import ClassificationAccuracy
+from .coco_keypoint_metric import CocoKeypointMetric
 
-__all__ = ['ClassificationAccuracy']
+__all__ = ['ClassificationAccuracy', 'CocoKeypointMetric']

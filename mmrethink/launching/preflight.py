@@ -15,6 +15,11 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from mmrethink.datasets.coco_check import check_coco
+from mmrethink.datasets.coco_keypoints import (
+    CocoKeypointDataset,
+    check_keypoint_coco,
+    check_keypoint_meta,
+)
 from mmrethink.utils.refusal import Refusal
 
 
@@ -88,7 +93,8 @@ def check_coco_dataset(split: str, dataset: Dict, model: Dict) -> Dict[str, int]
     )
     from mmdet.datasets import CocoDataset
 
-    classes = list(dataset.get('metainfo', {}).get('classes') or CocoDataset.METAINFO['classes'])
+    default = CocoKeypointDataset if dataset.get('type') == 'CocoKeypointDataset' else CocoDataset
+    classes = list(dataset.get('metainfo', {}).get('classes') or default.METAINFO['classes'])
     checks = dict(
         split=split,
         classes=classes,
@@ -118,6 +124,9 @@ def check_coco_dataset(split: str, dataset: Dict, model: Dict) -> Dict[str, int]
             f'set model.roi_head.bbox_head.num_classes (and mask_head.num_classes) to '
             f'{len(classes)}.'
         )
+    keypoint_head = model.get('roi_head', {}).get('keypoint_head')
+    if keypoint_head is not None or dataset.get('type') == 'CocoKeypointDataset':
+        check_keypoint_dataset(split, dataset, keypoint_head, coco, ann_file, classes)
     with_ann = {a['image_id'] for a in coco['annotations']}
     counts = dict(
         images_without_annotations=sum(im['id'] not in with_ann for im in coco['images']),
@@ -139,6 +148,33 @@ def check_coco_dataset(split: str, dataset: Dict, model: Dict) -> Dict[str, int]
             logger='current',
         )
     return counts
+
+
+def check_keypoint_dataset(
+    split: str,
+    dataset: Dict,
+    keypoint_head: Optional[Dict],
+    coco: Dict,
+    ann_file: str,
+    classes: List[str],
+) -> None:
+    """A keypoint arm's dataset: of a keypoint type, its meta consistent (names, flip
+    map, sigmas), its file carrying that many keypoints, the head predicting as many."""
+    if dataset.get('type') != 'CocoKeypointDataset':
+        raise PreflightError(
+            f'{split}: the model has a keypoint head but the dataset is '
+            f'{dataset.get("type")}, which loads no keypoints: set '
+            f'{split}.dataset.type="CocoKeypointDataset" with a COCO keypoint ann_file.'
+        )
+    meta = dict(CocoKeypointDataset.METAINFO, **dataset.get('metainfo', {}))
+    num_keypoints = check_keypoint_meta(meta, f'{split}.dataset.metainfo')
+    check_keypoint_coco(coco, ann_file, classes, num_keypoints)
+    head = (keypoint_head or {}).get('num_keypoints', num_keypoints)
+    if head != num_keypoints:
+        raise PreflightError(
+            f'the keypoint head predicts {head} keypoints but {split} has {num_keypoints}: '
+            f'set model.roi_head.keypoint_head.num_keypoints to {num_keypoints}.'
+        )
 
 
 def preflight(cfg: Config, config_path: str, resume: bool) -> List[Dict[str, int]]:

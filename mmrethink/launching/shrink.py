@@ -16,8 +16,9 @@ PAPER_SHORT_SIDE = 800
 
 def shrink_model(model: Dict) -> Dict:
     """Same family and heads at toy width: ResNet-18 with 16 base channels, 32-channel
-    FPN and heads, 8 GN groups, fewer sampled RoIs. Architecture-level settings (norm
-    types, head types, number of stages, losses) are kept."""
+    FPN and heads (the keypoint head's 512 channels too), 8 GN groups, fewer sampled
+    RoIs. Architecture-level settings (norm types, head types, number of stages,
+    losses) are kept."""
     model = copy.deepcopy(model)
     for norm_cfg in typed_dicts(model, 'GN'):
         norm_cfg['num_groups'] = 8
@@ -34,6 +35,9 @@ def shrink_model(model: Dict) -> Dict:
     if roi.get('mask_head'):
         roi.mask_roi_extractor.out_channels = 32
         roi.mask_head.update(in_channels=32, conv_out_channels=32)
+    if roi.get('keypoint_head'):
+        roi.keypoint_roi_extractor.out_channels = 32
+        roi.keypoint_head.update(in_channels=32, conv_out_channels=32)
     model.train_cfg.rpn.sampler.num = 64
     stages = (
         model.train_cfg.rcnn if isinstance(model.train_cfg.rcnn, list) else [model.train_cfg.rcnn]

@@ -22,7 +22,7 @@ from mmengine.config import Config
 from mmengine.hub import get_config
 from mmengine.registry import DefaultScope
 
-from mmrethink.datasets import make_detection_set, make_voc_set
+from mmrethink.datasets import make_detection_set, make_keypoint_set, make_voc_set
 from mmrethink.datasets.coco_check import load_coco
 from mmrethink.datasets.coco_subset import make_subset
 from mmrethink.utils.configs import backbone_checkpoint, typed_dicts
@@ -32,8 +32,8 @@ from .launch import SYNC_NORMS
 from .shrink import shrink_images, shrink_model
 
 # One leaf of each family: scratch and pretrained x GN and SyncBN x Mask and Faster
-# R-CNN (Faster R-CNN has GN arms only), train aug, X152 and Cascade, less data, VOC,
-# and today's recipe (LSJ, SyncBN, configs/modern).
+# R-CNN (Faster R-CNN has GN arms only), Keypoint R-CNN (COCO person keypoints), train
+# aug, X152 and Cascade, less data, VOC, and today's recipe (LSJ, SyncBN, configs/modern).
 FAMILIES = {
     'mask-gn-scratch': 'rethinking/mask-rcnn_r50-scratch_fpn_gn-all_1x_coco.py',
     'mask-gn-pretrained': 'rethinking/mask-rcnn_r50-pretrained_fpn_gn-all_1x_coco.py',
@@ -41,6 +41,9 @@ FAMILIES = {
     'mask-syncbn-pretrained': 'rethinking/mask-rcnn_r50-pretrained_fpn_syncbn-all_1x_coco.py',
     'faster-gn-scratch': 'rethinking/faster-rcnn_r50-scratch_fpn_gn-all_3x_coco.py',
     'faster-gn-pretrained': 'rethinking/faster-rcnn_r50-pretrained_fpn_gn-all_3x_coco.py',
+    'keypoint-gn-scratch': (
+        'rethinking/keypoint-rcnn_r50-scratch_fpn_gn-all_2x_coco-person-keypoints.py'
+    ),
     'train-aug-scratch': 'rethinking/mask-rcnn_r50-scratch_fpn_gn-all_ms-9x_coco.py',
     'cascade-x152-scratch': (
         'rethinking/cascade-mask-rcnn_x152-32x8d-scratch_fpn_gn-all_ms-9x_coco.py'
@@ -56,6 +59,7 @@ VOC_NAMES = ('aeroplane', 'bicycle', 'bird', 'boat')
 # The data roots the pack's configs read.
 COCO_ROOT, VOC_ROOT = 'data/coco/', 'data/VOCdevkit/'
 TORCHVISION_HOST = 'download.pytorch.org'
+DATASET_TYPES = ('CocoDataset', 'CocoKeypointDataset', 'VOCDataset')
 
 
 def family_config_path(family: str) -> str:
@@ -65,12 +69,15 @@ def family_config_path(family: str) -> str:
 
 
 def make_trial_data(root: str, num_train: int = 16, num_val: int = 8) -> str:
-    """Generated COCO and VOC sets at ``root/coco`` and ``root/VOCdevkit``."""
+    """Generated COCO and VOC sets at ``root/coco`` and ``root/VOCdevkit``; the COCO
+    folder also holds a person keypoint set (``person_keypoints_*.json``)."""
     from mmdet.datasets import CocoDataset
 
     coco, names = osp.join(root, 'coco'), CocoDataset.METAINFO['classes']
     make_detection_set(coco, num_train, seed=0, split='train2017', class_names=names)
     make_detection_set(coco, num_val, seed=1, split='val2017', class_names=names)
+    make_keypoint_set(coco, num_train, seed=3, split='train2017')
+    make_keypoint_set(coco, num_val, seed=4, split='val2017')
     splits = dict(VOC2007=dict(trainval=num_train // 2), VOC2012=dict(train=num_train // 2))
     splits['VOC2012']['val'] = num_val
     make_voc_set(osp.join(root, 'VOCdevkit'), splits, seed=2, class_names=VOC_NAMES)
@@ -87,7 +94,7 @@ def _repoint(path: str, data_root: str) -> str:
 
 def _point_at(cfg: Config, data_root: str) -> None:
     for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        for dataset in typed_dicts(cfg[split], 'CocoDataset', 'VOCDataset'):
+        for dataset in typed_dicts(cfg[split], *DATASET_TYPES):
             dataset['data_root'] = _repoint(dataset['data_root'], data_root)
             ann_file = osp.join(dataset['data_root'], dataset['ann_file'])
             if dataset['type'] == 'CocoDataset' and not osp.isfile(ann_file):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmrethink.analysis.convergence import MIN_EVALUATIONS, judged_window
+from mmrethink.datasets.coco_keypoints import COCO_KEYPOINT_NAMES
 from mmrethink.engine.schedules import Schedule
 from mmrethink.utils.arms import ARMS
 
@@ -13,6 +14,7 @@ from .dataset import DatasetSummary, PairingError, regime
 from .recipes import RECIPES, Recipe
 
 GN_101 = 'open-mmlab://detectron/resnet101_gn'
+MODEL_NAMES = dict(keypoint='keypoint-rcnn', mask='mask-rcnn', box='faster-rcnn')
 
 
 @dataclass
@@ -60,14 +62,34 @@ def _model_settings(
     roi_head: Dict[str, object] = dict(bbox_head=dict(num_classes=len(summary.classes)))
     if algorithm == 'mask':
         roi_head['mask_head'] = dict(num_classes=len(summary.classes))
+    if algorithm == 'keypoint':
+        roi_head['keypoint_head'] = dict(num_keypoints=len(summary.keypoint_names))
     backbone: Dict[str, object] = {}
-    if algorithm == 'box' and depth == 101:  # the pack's Faster R-CNN arms are R50
+    # The pack's Faster and Keypoint R-CNN arms are R50.
+    if algorithm in ('box', 'keypoint') and depth == 101:
         backbone['depth'] = 101
         if arm == 'pretrained':
             backbone['init_cfg'] = dict(checkpoint=GN_101)
     if arm == 'pretrained' and checkpoint:
         backbone['init_cfg'] = dict(checkpoint=checkpoint, **({'prefix': prefix} if prefix else {}))
     return dict(**({'backbone': backbone} if backbone else {}), roi_head=roi_head)
+
+
+def _algorithm(summary: DatasetSummary, custom_base: bool) -> str:
+    """Keypoint R-CNN for labeled keypoints (COCO's 17 unless ``custom_base``: the
+    pack's arms carry COCO's flip map and OKS sigmas), else Mask R-CNN for masks, else
+    Faster R-CNN."""
+    if not summary.keypoint_names:
+        return 'mask' if summary.has_masks else 'box'
+    if tuple(summary.keypoint_names) != COCO_KEYPOINT_NAMES and not custom_base:
+        raise PairingError(
+            f'{summary.train_ann} labels the keypoints {summary.keypoint_names[:5]}..., not '
+            "COCO's 17: the pack's Keypoint R-CNN arms carry COCO's flip map and OKS "
+            'sigmas. Write a base config whose datasets set metainfo=dict(keypoint_names=..., '
+            'flip_indices=..., sigmas=...) and keypoint_head.num_keypoints, and pass it as '
+            '--base.'
+        )
+    return 'keypoint'
 
 
 def _data_settings(summary: DatasetSummary, batch_per_gpu: Optional[int]) -> Dict[str, object]:
@@ -139,11 +161,21 @@ def _base_template(recipe: Recipe, algorithm: str, norm: str, train_ann: str) ->
             f'--norm {norm} with --recipe {recipe.name}: its arms use {" or ".join(norms)}; '
             f'pass --norm {norms[0]}, or leave --norm out.'
         )
+    if algorithm not in {a for a, _ in recipe.bases} and algorithm == 'keypoint':
+        raise PairingError(
+            f'--recipe {recipe.name} has no Keypoint R-CNN arms and {train_ann} labels '
+            "keypoints: pass --recipe paper (the paper's keypoint pair)."
+        )
     if algorithm not in {a for a, _ in recipe.bases}:
         raise PairingError(
             f'--recipe {recipe.name} has Mask R-CNN arms only, and {train_ann} has no masks '
             "(no 'segmentation' in its annotations): add polygon or RLE masks to it, or "
             'pass --recipe paper, whose Faster R-CNN arms train on boxes alone.'
+        )
+    if algorithm == 'keypoint':
+        raise PairingError(
+            f"{norm} with keypoint data: the pack's Keypoint R-CNN arms use GN (the "
+            "paper's keypoint pair); pass --norm gn."
         )
     raise PairingError(
         f"{norm} with box-only data: the pack's Faster R-CNN arms use "
@@ -217,8 +249,9 @@ def write_pair(
 ) -> PairedConfigs:
     """Write ``<out_dir>/<model>-{scratch,pretrained}_..._<name>.py``; never overwrite.
 
-    Each inherits the pack's arm of ``recipe`` for the data ('paper': Mask R-CNN when
-    the training file has masks, Faster R-CNN otherwise, GN (default) or SyncBN;
+    Each inherits the pack's arm of ``recipe`` for the data ('paper': Keypoint R-CNN
+    when the training file labels COCO's keypoints, else Mask R-CNN when it has masks,
+    else Faster R-CNN; GN (default) or SyncBN, keypoints GN only;
     'lsj': Mask R-CNN with SyncBN, masks required), R50/R101, or ``base`` (a config name
     with ``{arm}``), and sets the dataset, classes, ``num_classes`` and each arm's
     schedule: ``schedules`` as given, else the recipe's in images seen for ``lengths``
@@ -229,7 +262,7 @@ def write_pair(
     (with ``checkpoint_prefix`` for a classifier's ``backbone.``).
     """
     chosen = RECIPES[recipe]
-    algorithm = 'mask' if summary.has_masks else 'box'
+    algorithm = _algorithm(summary, base is not None)
     norm = norm or chosen.norm
     if depth not in (50, 101):
         raise PairingError(f'--depth {depth}: the pack has R50 and R101 arms; choose one.')
@@ -242,7 +275,7 @@ def write_pair(
         if not total_batch:
             raise PairingError('the images-seen schedules need the batch: pass batch_per_gpu.')
         schedules = _derived_schedules(chosen, lengths, summary.num_train_images, total_batch)
-    model_name = ('mask-rcnn' if algorithm == 'mask' else 'faster-rcnn') + f'_r{depth}'
+    model_name = MODEL_NAMES[algorithm] + f'_r{depth}'
     paths = _config_paths(
         out_dir, name, base if custom_base else None, model_name, norm, chosen, schedules
     )

@@ -29,6 +29,9 @@ class DatasetSummary:
     num_train_instances: int
     has_masks: bool
     warnings: List[str] = field(default_factory=list)
+    # The training file's keypoints (its categories' "keypoints" list), when its
+    # annotations label any: the pair is then Keypoint R-CNN.
+    keypoint_names: List[str] = field(default_factory=list)
 
 
 def _check(ann_file: str, image_dir: str, split: str, classes: Optional[Sequence[str]]) -> Dict:
@@ -88,6 +91,8 @@ def inspect_dataset(
     has_masks = any(
         isinstance(a.get('segmentation'), (list, dict)) and a['segmentation'] for a in annotations
     )
+    listed = [c.get('keypoints') or [] for c in train['categories'] if c['name'] in classes]
+    labeled = any(any(v > 0 for v in (a.get('keypoints') or [])[2::3]) for a in annotations)
     return DatasetSummary(
         train_ann,
         train_images,
@@ -98,6 +103,7 @@ def inspect_dataset(
         len(annotations),
         has_masks,
         warnings,
+        list(listed[0]) if labeled and listed else [],
     )
 
 

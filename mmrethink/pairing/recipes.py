@@ -17,7 +17,8 @@ class Recipe(NamedTuple):
     name: str  # the value of --recipe
     rule: ScheduleRule  # its schedules at any length, dataset and batch
     name_format: str  # the schedule's component of a config name
-    bases: Dict[Tuple[str, str], str]  # (masks or boxes, norm) -> arm, with {depth}, {arm}
+    # (keypoints, masks or boxes, norm) -> arm, with {depth}, {arm}
+    bases: Dict[Tuple[str, str], str]
     norm: str  # the default --norm
     lengths: Dict[str, float]  # each arm's default length, in the rule's unit
     batch_per_gpu: int  # default images per GPU (the reference runs use 8 GPUs)
@@ -33,6 +34,9 @@ PAPER = Recipe(
             'mmrethink::rethinking/mask-rcnn_r{depth}-{arm}_fpn_syncbn-all_1x_coco.py'
         ),
         ('box', 'gn'): 'mmrethink::rethinking/faster-rcnn_r50-{arm}_fpn_gn-all_3x_coco.py',
+        ('keypoint', 'gn'): (
+            'mmrethink::rethinking/keypoint-rcnn_r50-{arm}_fpn_gn-all_2x_coco-person-keypoints.py'
+        ),
     },
     norm='gn',
     lengths=dict(scratch=3.0, pretrained=1.0),
