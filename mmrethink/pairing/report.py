@@ -13,6 +13,7 @@ from typing import Dict, List
 from mmrethink.analysis.accounting import IMAGENET, measured_samples, plot_samples, samples_table
 from mmrethink.analysis.claims import (
     PairComparison,
+    answered,
     catch_up,
     claim_answers,
     early_lead,
@@ -46,6 +47,7 @@ def answers(pairs: Dict[str, Dict[str, Run]]) -> List[str]:
         lines = [early_lead(compared), catch_up(pair)]
     else:
         raise ValueError(f'pairs must be one pair or plentiful and scarce, got {sorted(pairs)}')
+    lines = [answered(lines), '', *lines]
     for name, pair in compared.items():
         lines += ['', f'### {name}', *pair_details(pair)]
     return lines
