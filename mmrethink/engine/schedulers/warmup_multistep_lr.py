@@ -54,8 +54,10 @@ class WarmupMultiStepLR(LRSchedulerMixin, _ParamScheduler):
 
     def move_milestones(self, milestones: Sequence[int]) -> None:
         """Drop the LR at ``milestones`` from now on (UntilConvergedHook ends the
-        full-LR stage early), the LR of the next iteration included."""
-        if list(milestones) != sorted(milestones) or milestones[0] < self.last_step:
+        full-LR stage early), the LR of the next iteration included. A resumed
+        scheduler already holds the milestones its run moved: those stand as they are."""
+        moved = list(milestones) != self.milestones
+        if list(milestones) != sorted(milestones) or (moved and milestones[0] < self.last_step):
             raise ValueError(
                 f'milestones must be increasing and not before iteration {self.last_step}, '
                 f'got {milestones}'
