@@ -4,7 +4,7 @@
 # and, for a developer's loop, `make test-fast`: the linter and the tests not marked slow.
 # Both build .venv once (the mmcv build, ~9 min on 2 cores, is cached as a wheel in
 # $(MMCV_WHEEL_DIR)) and reuse it; any failing step stops make with its error.
-# (linux_x86_64: the platform this Makefile builds on; elsewhere follow README "Install".)
+# (linux_x86_64: the platform this Makefile builds on; elsewhere follow docs/get_started.md, "Install".)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 PYTHON ?= python3

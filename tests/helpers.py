@@ -118,6 +118,17 @@ def checkpoint_iter(path: str) -> int:
     return int(osp.basename(path.strip())[len('iter_') : -len('.pth')])
 
 
+def _marked_iter(marker: str) -> int:
+    """The iteration ``last_checkpoint`` points at; -1 while it is missing or being
+    written (mmengine truncates it before it writes the new path)."""
+    try:
+        with open(marker) as f:
+            path = f.read().strip()
+    except FileNotFoundError:
+        return -1
+    return checkpoint_iter(path) if path else -1
+
+
 def process_tree(root: int) -> list:
     """``root`` and all its descendants (torchrun starts each worker in its own session,
     so a process group does not hold them)."""
@@ -165,7 +176,7 @@ def kill_after_first_checkpoint(
         for env, log in zip(envs, logs)
     ]
     deadline = time.time() + timeout_s
-    while not (osp.isfile(marker) and checkpoint_iter(open(marker).read()) >= after_iter):
+    while _marked_iter(marker) < after_iter:
         assert all(p.poll() is None for p in procs), f'{cmd} ended before the checkpoint: {base}'
         assert time.time() < deadline, f'no checkpoint after {timeout_s} s: {base}'
         time.sleep(0.05)

@@ -15,7 +15,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from helpers import evaluated_iterations
-from mmrethink.analysis.claims import PairComparison, claim_answers
+from mmrethink.analysis.claims import PairComparison, answered, claim_answers
 from mmrethink.analysis.convergence import convergence
 from mmrethink.analysis.runs import Run
 from mmrethink.datasets import SyntheticShapesStream, make_detection_set
@@ -168,6 +168,7 @@ def test_answers_for_paper_like_records():
         '3. Breakdown with scarce data: yes, scratch did not catch up (margin 1 point): '
     )
     assert 'gap +13.0' in three and three.endswith('as the paper predicts.')
+    assert answered([one, two, three]) == 'Answered: 3 of 3 claims.'
 
 
 def test_answers_for_contrary_records():
@@ -200,6 +201,9 @@ def test_answers_are_undecided_when_an_arm_has_not_converged():
     assert three.endswith(
         'But the plentiful pair is undecided, so this does not isolate scarce data.'
     )
+    assert answered([one, two, three]) == (
+        'Answered: 2 of 3 claims (undecided: 2. Catch-up with plentiful data).'
+    )
     both = claim_answers(_pair(_flat_at(30), _flat_at(30)), _pair(_rising(2), _rising(3)))[2]
     assert both.startswith('3. Breakdown with scarce data: undecided: ')
     assert 'scratch (still rising' in both and 'pretrained (still rising' in both
@@ -214,21 +218,25 @@ def test_gaps_pair_evaluations_by_iteration_not_by_position():
     assert pair.final_gap() == pytest.approx(12.0 - 3.0)
     # The first evaluation of each pair is its own: iteration 100 here, 50 in the other.
     lines = answers(dict(mine=dict(scratch=scratch, pretrained=pretrained)))
-    assert '+10.0 box AP (mine, iteration 100)' in lines[0]
+    assert '+10.0 box AP (mine, iteration 100)' in lines[2]  # after what was answered
     lines = answers(
         dict(
             plentiful=dict(scratch=scratch, pretrained=pretrained),
             scarce=dict(scratch=scratch, pretrained=scratch),
         )
     )
-    assert '(plentiful, iteration 100), +0.0 box AP (scarce, iteration 50)' in lines[0]
+    assert '(plentiful, iteration 100), +0.0 box AP (scarce, iteration 50)' in lines[2]
     # Arms that never evaluated at the same iteration: no gap to read, claim 1 undecided.
     apart = PairComparison(scratch, _run('p', [20.0], iters=(75,), milestones=[]))
     assert apart.gaps() == []
-    assert answers(dict(mine=dict(scratch=apart.scratch, pretrained=apart.pretrained)))[0] == (
+    told, _, first, *_ = answers(
+        dict(mine=dict(scratch=apart.scratch, pretrained=apart.pretrained))
+    )
+    assert first == (
         '1. Early convergence: undecided: the arms of mine never evaluated at the same '
         'iteration (give both arms one evaluation interval).'
     )
+    assert told == 'Answered: 0 of 2 claims (undecided: 1. Early convergence; 2. Catch-up).'
 
 
 def test_report_of_a_box_only_pair(tmp_path):

@@ -163,7 +163,8 @@ def _mini_runner(frozen_stages: int, checkpoint=None):
     cfg.model.backbone.frozen_stages = frozen_stages
     if checkpoint:
         cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint)
-    return type('Runner', (), dict(cfg=cfg, model=build(cfg.model)))
+    # A fresh run: no resume, so its work dir is never read.
+    return type('Runner', (), dict(cfg=cfg, model=build(cfg.model), work_dir=None))
 
 
 def test_guard_lets_the_pretrained_arm_freeze_what_detectron_froze_and_no_more():

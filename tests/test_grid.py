@@ -249,9 +249,10 @@ def test_init_keeps_a_pretrained_backbone(tmp_path):
         assert torch.equal(model.backbone.state_dict()[key], value), key
 
 
-def _fake_runner(cfg, model, resume=False):
-    cfg.resume = resume
-    return SimpleNamespace(cfg=cfg, model=model, iter=0)
+def _fake_runner(cfg, model):
+    """A fresh run (no resume: its work dir is never read), as ArmGuardHook sees it."""
+    cfg.resume = False
+    return SimpleNamespace(cfg=cfg, model=model, iter=0, work_dir=None)
 
 
 def test_guard_refuses_scratch_with_weights_or_frozen_layers(tmp_path):

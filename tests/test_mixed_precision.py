@@ -49,13 +49,13 @@ from typing import Callable, Dict, FrozenSet, Iterator, List, Tuple
 
 import pytest
 import torch
-from helpers import REPO, checkout_env
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 from torch.utils._pytree import tree_leaves, tree_map
 
 import mmrethink  # noqa: F401
+from helpers import REPO, checkout_env
 from mmrethink.launching.fast_path import amp_dtype, enable_amp, refuse_bf16_with_roi_align
 from mmrethink.launching.launch import sync_bn_fallback
 from mmrethink.launching.preflight import PreflightError
@@ -347,9 +347,10 @@ def test_the_audit_sees_bf16_reach_roi_align(trial_data, tmp_path, monkeypatch):
     """The previous choice, bf16, in an LSJ arm: SyncBN keeps the FPN's features in bf16
     and mmdet's RoI extractor casts the RoIs to them, so RoIAlign gets bf16 both ways."""
     found = violations(audit('lsj-scratch', BF16, trial_data, tmp_path, monkeypatch))
-    assert 'roi_align_forward: input torch.bfloat16 (' + CUDA_KERNELS[
-        'roi_align_forward'
-    ].source + ')' in found
+    assert (
+        'roi_align_forward: input torch.bfloat16 (' + CUDA_KERNELS['roi_align_forward'].source + ')'
+        in found
+    )
     assert any(v.startswith('roi_align_backward: grad_output torch.bfloat16') for v in found)
 
 

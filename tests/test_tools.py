@@ -299,7 +299,7 @@ def test_count_samples_cli_from_real_statistics(shapes, tmp_path):
 
 @pytest.mark.slow
 def test_benchmark_reports_each_config_and_ratios(tmp_path):
-    """Runs (untimed) and reports what it claims; the figures themselves are in README."""
+    """Runs (untimed) and reports what it claims; the figures themselves are in docs/train.md."""
     out = str(tmp_path / 'bench.json')
     proc = run(
         [

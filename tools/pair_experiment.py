@@ -24,6 +24,7 @@ from mmrethink.datasets.coco_check import CocoDatasetError
 from mmrethink.pairing import PairingError, inspect_dataset, regime, write_pair, write_report
 from mmrethink.pairing.configs import launch_commands
 from mmrethink.pairing.recipes import RECIPES
+from mmrethink.pairing.report import training_lengths
 from mmrethink.utils.arms import ARMS
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -76,6 +77,13 @@ def parse_args() -> argparse.Namespace:
         "where the base loads that model elsewhere: the VGG arms' fc6/fc7)",
     )
     parser.add_argument('--checkpoint-prefix', help="e.g. backbone. for a classifier's file")
+    parser.add_argument(
+        '--until-converged',
+        action='store_true',
+        help="each arm's schedule is a cap (default: 9x, or 400 ep with --recipe lsj): its "
+        'full-LR stage ends once the convergence rule holds, then its tail; the report says '
+        'how long each arm needed',
+    )
     parser.add_argument('--run', action='store_true', help='train both arms here, then report')
     parser.add_argument(
         '--cfg-options',
@@ -125,6 +133,7 @@ def main() -> None:
             checkpoint=args.checkpoint,
             checkpoint_prefix=args.checkpoint_prefix,
             recipe=args.recipe,
+            until_converged=args.until_converged,
         )
     except (CocoDatasetError, PairingError) as e:
         raise SystemExit(f'pair_experiment: {e}') from None
@@ -142,18 +151,21 @@ def main() -> None:
         print(f'  {line}')
     if not args.run:
         return
-    runs = {}
-    for arm in ARMS:
-        work_dir = osp.join(out, 'work_dirs', arm)
+    work_dirs = {arm: osp.join(out, 'work_dirs', arm) for arm in ARMS}
+    for arm, work_dir in work_dirs.items():
         train(configs.paths[arm], work_dir, args.gpus, args.cfg_options)
-        runs[arm] = load_run(work_dir, arm)
+    runs = {arm: load_run(work_dir, arm) for arm, work_dir in work_dirs.items()}
     report = osp.join(out, 'report')
     os.makedirs(report, exist_ok=True)
+    preamble = f'{regime(summary.num_train_images)}\n\n'
+    if args.until_converged:
+        lengths = '\n'.join(training_lengths(work_dirs))
+        preamble += f'## How long each arm trained (--until-converged)\n\n{lengths}\n\n'
     written = write_report(
         {args.name or osp.basename(out): runs},
         report,
         title=f'Scratch or pre-trained on {args.name or osp.basename(out)}',
-        preamble=f'{regime(summary.num_train_images)}\n\n',
+        preamble=preamble,
     )
     print(open(osp.join(report, 'summary.md')).read())
     print('Report:', *written, sep='\n  ')

@@ -15,7 +15,7 @@ default_hooks = dict(
     finite_loss=dict(type='FiniteLossHook'),
     arm_guard=dict(type='ArmGuardHook', arm='scratch'),
     # With the schedules' ReplayingIterBasedTrainLoop: --resume repeats the
-    # uninterrupted run (README "Long runs").
+    # uninterrupted run (docs/train.md, "Long runs").
     random_states=dict(type='RandomStateHook'),
 )
 log_processor = dict(by_epoch=False)

@@ -149,6 +149,15 @@ def breakdown(plentiful: PairComparison, scarce: PairComparison) -> str:
     return line
 
 
+def answered(claims: List[str]) -> str:
+    """``Answered: 2 of 3 claims (undecided: 2. Catch-up with plentiful data).``: what a
+    run answered, said before the answers (an answer reads ``<title>: <verdict>: ...``)."""
+    titles = [claim.split(': ', 1)[0] for claim in claims]
+    open_titles = [t for t, c in zip(titles, claims) if c.split(': ')[1] == 'undecided']
+    left = f' (undecided: {"; ".join(open_titles)})' if open_titles else ''
+    return f'Answered: {len(claims) - len(open_titles)} of {len(claims)} claims{left}.'
+
+
 def claim_answers(plentiful: PairComparison, scarce: PairComparison) -> List[str]:
     """The three claims, one line each, with their numbers."""
     return [

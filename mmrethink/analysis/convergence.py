@@ -17,15 +17,24 @@ how far to trust a verdict.
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-import numpy as np
+from mmrethink.utils.convergence_rule import (
+    MIN_EVALUATIONS,
+    TOLERANCE,
+    WINDOW,
+    judged_window,
+    rise_across,
+)
 
 from .runs import BOX_AP, Run, ap_points
 
-# AP points. Also the margin within which two arms are "comparable" (claims.py): the
-# paper calls arms within ~0.3 AP on COCO comparable; the demo's 100 images are noisier.
-TOLERANCE = 1.0
-WINDOW = 0.25  # the last quarter of the full-LR stage
-MIN_EVALUATIONS = 3  # a line through fewer is no trend
+__all__ = [
+    'MIN_EVALUATIONS',
+    'TOLERANCE',
+    'WINDOW',
+    'Convergence',
+    'convergence',
+    'judged_window',
+]
 
 
 @dataclass(frozen=True)
@@ -50,23 +59,13 @@ class Convergence:
         return f'{word} ({self.rise:+.1f} ± {self.noise:.1f} AP over {span})'
 
 
-def judged_window(first_lr_drop: int) -> Tuple[int, int]:
-    """The iterations the rule judges: the last quarter of the full-LR stage."""
-    return round(first_lr_drop * (1 - WINDOW)), first_lr_drop
-
-
 def convergence(run: Run, metric: str = BOX_AP, tolerance: float = TOLERANCE) -> Convergence:
     """The rule: the trend of ``metric`` over the last quarter of the full-LR stage."""
-    start, end = judged_window(run.first_lr_drop)
-    points = [(r['iter'], ap_points(r, metric)) for r in run.records if start <= r['iter'] <= end]
-    if len(points) < MIN_EVALUATIONS:
-        return Convergence(None, None, None, (start, end), len(points))
-    iters, aps = np.array(points, dtype=float).T
-    coefficients, residuals = np.polyfit(iters, aps, 1, full=True)[:2]
-    slope = coefficients[0]
-    scatter = float(residuals[0]) / (len(points) - 2) if len(residuals) else 0.0
-    slope_error = np.sqrt(scatter / np.sum((iters - iters.mean()) ** 2))
-    span = end - start
-    rise = round(float(slope * span), 6) + 0.0  # no '-0.0' for a flat line
-    noise = round(float(slope_error * span), 6)
-    return Convergence(rise < tolerance, rise, noise, (start, end), len(points))
+    window = judged_window(run.first_lr_drop)
+    points = [(r['iter'], ap_points(r, metric)) for r in run.records]
+    trend = rise_across(points, window)
+    inside = sum(window[0] <= i <= window[1] for i, _ in points)
+    if trend is None:
+        return Convergence(None, None, None, window, inside)
+    rise, noise = trend
+    return Convergence(rise < tolerance, rise, noise, window, inside)

@@ -91,7 +91,8 @@ def plot_pairs(pairs: Dict[str, Dict[str, Run]], out_stem: str) -> List[str]:
         for drop in sorted(drops):
             ax.axvline(drop, color='0.4', ls='--', lw=0.8)
         judged = '' if metric == BOX_AP else ' (the answers judge box AP)'
-        ax.set_title(f'{title}: LR drops dashed, convergence window thick{judged}')
+        # Two lines: one would run past a panel's edge.
+        ax.set_title(f'{title}{judged}\nLR drops dashed, convergence window thick')
         _label_axes(ax, title, 'iter')
     return save_png_svg(fig, out_stem)
 

@@ -1,12 +1,14 @@
 """A finished or running experiment, read back from its work dir."""
 
 import glob
+import json
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
+from mmrethink.engine.hooks.until_converged_hook import SCHEDULE_FILE
 from mmrethink.utils.convergence_records import read_convergence
 
 
@@ -68,7 +70,11 @@ def load_run(path: str, name: Optional[str] = None) -> Run:
     config_path = _dumped_config(osp.dirname(jsonl))
     config = Config.fromfile(config_path) if config_path else None
     milestones = []
-    if config is not None:
+    chosen = osp.join(osp.dirname(jsonl), SCHEDULE_FILE)
+    if osp.isfile(chosen):  # an until-converged run: the drops it chose, not its cap's
+        with open(chosen) as f:
+            milestones = list(json.load(f)['milestones'])
+    elif config is not None:
         schedulers = config.get('param_scheduler', [])
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
             milestones += list(scheduler.get('milestones', []))

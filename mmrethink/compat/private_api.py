@@ -51,6 +51,13 @@ PRIVATE_API: Tuple[PrivateUse, ...] = (
         'the method every mmengine scheduler overrides to give its values',
     ),
     PrivateUse(
+        'mmengine.runner.IterBasedTrainLoop._max_iters',
+        ('mmrethink.engine.hooks.until_converged_hook',),
+        "the loop's length (public read-only as max_iters); no public way to end a run "
+        'earlier than configured, as UntilConvergedHook does once the full-LR stage ends',
+        instance_attribute=True,
+    ),
+    PrivateUse(
         'mmengine.optim.scheduler.lr_scheduler.LRSchedulerMixin',
         ('mmrethink.engine.schedulers.warmup_multistep_lr',),
         "makes a scheduler act on the LR, as mmengine's own LR schedulers do; not "

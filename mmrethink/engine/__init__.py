@@ -1,4 +1,10 @@
-from .hooks import ArmGuardHook, ConvergenceHook, FiniteLossHook, RandomStateHook
+from .hooks import (
+    ArmGuardHook,
+    ConvergenceHook,
+    FiniteLossHook,
+    RandomStateHook,
+    UntilConvergedHook,
+)
 from .loops import ReplayingIterBasedTrainLoop
 from .schedulers import WarmupMultiStepLR
 from .schedules import LSJ_RULE, PAPER_RULE, Schedule, ScheduleRule, scale_schedule_to_batch
@@ -8,6 +14,7 @@ __all__ = [
     'ConvergenceHook',
     'FiniteLossHook',
     'RandomStateHook',
+    'UntilConvergedHook',
     'ReplayingIterBasedTrainLoop',
     'WarmupMultiStepLR',
     'LSJ_RULE',

@@ -40,7 +40,7 @@ def amp_dtype() -> Tuple[Optional[str], str]:
     gpu = f'{torch.cuda.get_device_name()} (sm{major}{minor})'
     if major >= 8:
         why = (
-            f'{gpu} has bf16, but mmcv 2.1.0\'s CUDA RoIAlign takes {ROI_ALIGN_DTYPES} '
+            f"{gpu} has bf16, but mmcv 2.1.0's CUDA RoIAlign takes {ROI_ALIGN_DTYPES} "
             'only (roi_align_cuda.cu)'
         )
     else:
@@ -59,7 +59,7 @@ def refuse_bf16_with_roi_align(cfg: Config) -> None:
     raise PreflightError(
         f"optim_wrapper.dtype='bfloat16': this model's RoI heads use mmcv's RoIAlign, "
         f'whose CUDA kernel (mmcv 2.1.0, roi_align_cuda.cu) takes {ROI_ALIGN_DTYPES} '
-        "only. Drop optim_wrapper.dtype (tools/train.py --amp picks fp16 with dynamic "
+        'only. Drop optim_wrapper.dtype (tools/train.py --amp picks fp16 with dynamic '
         "loss scaling) or set it to 'float16'."
     )
 

@@ -317,6 +317,7 @@ def write_pair(
     checkpoint: Optional[str] = None,
     checkpoint_prefix: Optional[str] = None,
     recipe: str = 'paper',
+    until_converged: bool = False,
 ) -> PairedConfigs:
     """Write ``<out_dir>/<model>-{scratch,pretrained}_..._<name>.py``; never overwrite.
 
@@ -331,7 +332,9 @@ def write_pair(
     ``base``: it keeps its own). ``batch_per_gpu=None`` keeps the base's batch and
     needs ``schedules``. ``checkpoint`` replaces the pretrained arm's ImageNet model
     (with ``checkpoint_prefix`` for a classifier's ``backbone.``), wherever the base
-    loads it (the VGG arms' fc6/fc7 too).
+    loads it (the VGG arms' fc6/fc7 too). With ``until_converged`` each schedule is a
+    cap (default: the recipe's ``cap`` for both arms): ``UntilConvergedHook`` ends its
+    full-LR stage once the convergence rule holds.
     """
     chosen = RECIPES[recipe]
     algorithm = _algorithm(summary) if base is None else _base_algorithm(summary, base)
@@ -346,6 +349,8 @@ def write_pair(
     if schedules is None:
         if not total_batch:
             raise PairingError('the images-seen schedules need the batch: pass batch_per_gpu.')
+        if until_converged:
+            lengths = {**dict.fromkeys(ARMS, chosen.cap), **(lengths or {})}
         schedules = _derived_schedules(chosen, lengths, summary.num_train_images, total_batch)
     model_name = MODEL_NAMES[algorithm] + f'_r{depth}'
     paths = _config_paths(
@@ -371,7 +376,14 @@ def write_pair(
                 'The schedule and LR are for the total batch of auto_scale_schedule: '
                 'tools/train.py --auto-scale-schedule on another one rescales them from it.'
             )
-        judged = _judged_window_intervals(schedules[arm])
+        judged = None if until_converged else _judged_window_intervals(schedules[arm])
+        if until_converged:
+            comments.append(
+                'Until converged (--until-converged): the schedule above is the cap. '
+                'UntilConvergedHook ends the full-LR stage at the first evaluation at which '
+                'the convergence rule (mmrethink/utils/convergence_rule.py) holds, then '
+                'trains the same tail, and writes what it chose to work_dir/schedule.json.'
+            )
         if judged:
             start, end = judged_window(_full_lr_end(schedules[arm]))
             comments.append(
@@ -386,6 +398,10 @@ def write_pair(
             ),
             **_schedule_settings(schedules[arm], judged, lr, total_batch),
         )
+        if until_converged:
+            settings['default_hooks'] = dict(
+                settings['default_hooks'], until_converged=dict(type='UntilConvergedHook')
+            )
         with open(path, 'w') as f:
             f.write(arm_config_text(base.format(arm=arm), comments, settings))
     return PairedConfigs(paths, schedules, note)

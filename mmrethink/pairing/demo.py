@@ -276,7 +276,7 @@ def run_demo(out: str, mode: str = 'default') -> None:
     clock.begin('report')
     say(f'[5/5] figure, tables, summary  | {clock.eta(0)}')
     preamble = (
-        f'This run answers {scale.claims}. Pre-training: {pre_training["images"]:.0f} '
+        f'This run is sized to answer {scale.claims}. Pre-training: {pre_training["images"]:.0f} '
         f'classification images seen ({scale.cls_train} distinct); {scale.val} validation '
         'images from another seed than the training stream.\n\n'
     )

@@ -22,6 +22,8 @@ class Recipe(NamedTuple):
     norm: str  # the default --norm
     lengths: Dict[str, float]  # each arm's default length, in the rule's unit
     batch_per_gpu: int  # default images per GPU (the reference runs use 8 GPUs)
+    # --until-converged: both arms' default cap, the longest run of the reference
+    cap: float
 
 
 PAPER = Recipe(
@@ -41,6 +43,7 @@ PAPER = Recipe(
     norm='gn',
     lengths=dict(scratch=3.0, pretrained=1.0),
     batch_per_gpu=2,
+    cap=9.0,  # the paper's longest: Table 3's 9x
 )
 LSJ = Recipe(
     name='lsj',
@@ -56,5 +59,6 @@ LSJ = Recipe(
     # 100 ep scratch arm.
     lengths=dict(scratch=100.0, pretrained=25.0),
     batch_per_gpu=8,
+    cap=400.0,  # Detectron2's longest new baseline
 )
 RECIPES = {recipe.name: recipe for recipe in (PAPER, LSJ)}

@@ -6,12 +6,14 @@ answers come from mmrethink.analysis.claims, so both say "caught up" and "undeci
 by the same rule.
 """
 
+import json
 import os.path as osp
 from typing import Dict, List
 
 from mmrethink.analysis.accounting import IMAGENET, measured_samples, plot_samples, samples_table
 from mmrethink.analysis.claims import (
     PairComparison,
+    answered,
     catch_up,
     claim_answers,
     early_lead,
@@ -20,7 +22,8 @@ from mmrethink.analysis.claims import (
 from mmrethink.analysis.convergence import MIN_EVALUATIONS, TOLERANCE, WINDOW
 from mmrethink.analysis.curves import plot_curves, plot_pairs
 from mmrethink.analysis.results import results_table
-from mmrethink.analysis.runs import Run
+from mmrethink.analysis.runs import Run, load_run
+from mmrethink.engine.hooks.until_converged_hook import SCHEDULE_FILE
 
 RULE = (
     f'Convergence rule (mmrethink/analysis/convergence.py): over the last {WINDOW:.0%} of '
@@ -44,8 +47,33 @@ def answers(pairs: Dict[str, Dict[str, Run]]) -> List[str]:
         lines = [early_lead(compared), catch_up(pair)]
     else:
         raise ValueError(f'pairs must be one pair or plentiful and scarce, got {sorted(pairs)}')
+    lines = [answered(lines), '', *lines]
     for name, pair in compared.items():
         lines += ['', f'### {name}', *pair_details(pair)]
+    return lines
+
+
+def training_lengths(work_dirs: Dict[str, str]) -> List[str]:
+    """How long each arm of an until-converged pair trained at the full LR and in all,
+    in iterations and images seen (its ``schedule.json`` and evaluation records): the
+    number a sweep of 1x, 2x, 3x ... would otherwise have to find."""
+    lines = []
+    for arm, work_dir in work_dirs.items():
+        path = osp.join(work_dir, SCHEDULE_FILE)
+        if not osp.isfile(path):
+            lines.append(f'- {arm}: no {SCHEDULE_FILE}: the run did not end its full-LR stage.')
+            continue
+        with open(path) as f:
+            chosen = json.load(f)
+        records = load_run(work_dir).records
+        images = {r['iter']: r['images'] for r in records}
+        end, last = chosen['stage_end'], records[-1]
+        lines.append(
+            f'- {arm}: the full-LR stage ended at iteration {end} '
+            f'({images.get(end, "?")} images seen): {chosen["reason"]}; with the tail, '
+            f'{last["iter"]} iterations ({last["images"]} images), of a cap of '
+            f'{chosen["cap"]} at the full LR.'
+        )
     return lines
 
 

@@ -15,7 +15,8 @@ _base_ = './mask-rcnn_r50_fpn_gn-all.py'
 norm_cfg = dict(_delete_=True, type='EmptySafeSyncBN', requires_grad=True)
 model = dict(
     # pytorch-style input (RGB, ImageNet mean/std) in both arms, for torchvision's BN
-    # ImageNet ResNets that the pretrained twin fine-tunes (README: "caffe or pytorch").
+    # ImageNet ResNets that the pretrained twin fine-tunes (configs/modern/README.md,
+    # "Caffe or pytorch style").
     data_preprocessor=dict(
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],

@@ -2,5 +2,12 @@ from .arm_guard_hook import ArmGuardHook
 from .convergence_hook import ConvergenceHook
 from .finite_loss_hook import FiniteLossHook
 from .random_state_hook import RandomStateHook
+from .until_converged_hook import UntilConvergedHook
 
-__all__ = ['ArmGuardHook', 'ConvergenceHook', 'FiniteLossHook', 'RandomStateHook']
+__all__ = [
+    'ArmGuardHook',
+    'ConvergenceHook',
+    'FiniteLossHook',
+    'RandomStateHook',
+    'UntilConvergedHook',
+]

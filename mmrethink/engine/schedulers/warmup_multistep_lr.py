@@ -52,6 +52,22 @@ class WarmupMultiStepLR(LRSchedulerMixin, _ParamScheduler):
             logger='current',
         )
 
+    def move_milestones(self, milestones: Sequence[int]) -> None:
+        """Drop the LR at ``milestones`` from now on (UntilConvergedHook ends the
+        full-LR stage early), the LR of the next iteration included. A resumed
+        scheduler already holds the milestones its run moved: those stand as they are."""
+        moved = list(milestones) != self.milestones
+        if list(milestones) != sorted(milestones) or (moved and milestones[0] < self.last_step):
+            raise ValueError(
+                f'milestones must be increasing and not before iteration {self.last_step}, '
+                f'got {milestones}'
+            )
+        self.milestones = list(milestones)
+        values = self._get_value()
+        for group, value in zip(self.optimizer.param_groups, values):
+            group[self.param_name] = value
+        self._last_value = values
+
     def factor(self, step: int) -> float:
         """The LR's multiple of the base LR at iteration ``step``."""
         decay = self.gamma ** bisect_right(self.milestones, step)
