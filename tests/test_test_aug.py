@@ -105,7 +105,9 @@ def test_each_view_is_predicted_unflipped_and_merged_flipped_back():
     )
     views = [
         DetDataSample(
-            metainfo=dict(ori_shape=(4, 8), flip=flip, flip_direction='horizontal' if flip else None)
+            metainfo=dict(
+                ori_shape=(4, 8), flip=flip, flip_direction='horizontal' if flip else None
+            )
         )
         for flip in (False, True)
     ]
@@ -159,7 +161,9 @@ def test_tools_test_tta_evaluates_the_cascade_arm_on_generated_data(trial_data, 
 
 @pytest.mark.slow
 def test_tta_without_views_in_the_config_is_refused(tmp_path):
-    config = osp.join(REPO, 'configs', 'rethinking', 'faster-rcnn_r50-scratch_fpn_gn-all_3x_coco.py')
+    config = osp.join(
+        REPO, 'configs', 'rethinking', 'faster-rcnn_r50-scratch_fpn_gn-all_3x_coco.py'
+    )
     checkpoint = tmp_path / 'x.pth'
     checkpoint.write_bytes(b'')
     proc = run([sys.executable, TEST, config, str(checkpoint), '--tta'], check=False)

@@ -69,7 +69,7 @@ def parse_args() -> argparse.Namespace:
         '--base',
         help="config to inherit instead of the pack's arm, with "
         "{arm} for scratch/pretrained (e.g. the demo's mini model, or the VGG-16 arms: "
-        "mmrethink::rethinking/faster-rcnn_vgg16-{arm}_ms-9x_coco.py)",
+        'mmrethink::rethinking/faster-rcnn_vgg16-{arm}_ms-9x_coco.py)',
     )
     parser.add_argument(
         '--checkpoint',

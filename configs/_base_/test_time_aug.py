@@ -1,6 +1,6 @@
 # Test-time augmentation, used only by `tools/test.py CONFIG CHECKPOINT --tta` (paper
 # Table 3, "+ test aug"). The views are Detectron's test aug, whose code produced the
-# paper's numbers (configs/test_time_aug/e2e_mask_rcnn_R-50-FPN_2x.yaml there): the short
+# paper's numbers (test_time_aug/e2e_mask_rcnn_R-50-FPN_2x.yaml there): the short
 # side at 400 to 1200 in steps of 100 (800, the test scale, included), the long side at
 # most 2000, each with and without a horizontal flip: 9 x 2 = 18 views per image.
 # DetMaskTTAModel merges them by NMS (IoU 0.5, the best 100: Detectron's TEST.NMS and

@@ -321,20 +321,20 @@ def write_pair(
 ) -> PairedConfigs:
     """Write ``<out_dir>/<model>-{scratch,pretrained}_..._<name>.py``; never overwrite.
 
-    Each inherits the pack's arm of ``recipe`` for the data ('paper': Keypoint R-CNN
-    when the training file labels COCO's keypoints, else Mask R-CNN when it has masks,
-    else Faster R-CNN; GN (default) or SyncBN, keypoints GN only;
-    'lsj': Mask R-CNN with SyncBN, masks required), R50/R101, or ``base`` (a config name
-    with ``{arm}``, whose own heads say what it trains), and sets the dataset, classes, ``num_classes`` and each arm's
-    schedule: ``schedules`` as given, else the recipe's in images seen for ``lengths``
-    (its unit: the paper's x, LSJ epochs; defaults 3x and 1x, 100 and 25 ep) at
-    ``gpus x batch_per_gpu``, with the recipe's LR scaled to that batch (not with
-    ``base``: it keeps its own). ``batch_per_gpu=None`` keeps the base's batch and
-    needs ``schedules``. ``checkpoint`` replaces the pretrained arm's ImageNet model
-    (with ``checkpoint_prefix`` for a classifier's ``backbone.``), wherever the base
-    loads it (the VGG arms' fc6/fc7 too). With ``until_converged`` each schedule is a
-    cap (default: the recipe's ``cap`` for both arms): ``UntilConvergedHook`` ends its
-    full-LR stage once the convergence rule holds.
+    Each inherits the pack's arm of ``recipe`` for the data ('paper': Keypoint R-CNN when
+    the training file labels COCO's keypoints, else Mask R-CNN when it has masks, else
+    Faster R-CNN; GN (default) or SyncBN, keypoints GN only; 'lsj': Mask R-CNN with SyncBN,
+    masks required), R50/R101, or ``base`` (a config name with ``{arm}``, whose own heads
+    say what it trains), and sets the dataset, classes, ``num_classes`` and each arm's
+    schedule: ``schedules`` as given, else the recipe's in images seen for ``lengths`` (its
+    unit: the paper's x, LSJ epochs; defaults 3x and 1x, 100 and 25 ep) at ``gpus x
+    batch_per_gpu``, with the recipe's LR scaled to that batch (not with ``base``: it keeps
+    its own). ``batch_per_gpu=None`` keeps the base's batch and needs ``schedules``.
+    ``checkpoint`` replaces the pretrained arm's ImageNet model (with ``checkpoint_prefix``
+    for a classifier's ``backbone.``), wherever the base loads it (the VGG arms' fc6/fc7
+    too). With ``until_converged`` each schedule is a cap (default: the recipe's ``cap`` for
+    both arms): ``UntilConvergedHook`` ends its full-LR stage once the convergence rule
+    holds.
     """
     chosen = RECIPES[recipe]
     algorithm = _algorithm(summary) if base is None else _base_algorithm(summary, base)
