@@ -68,10 +68,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--base',
         help="config to inherit instead of the pack's arm, with "
-        "{arm} for scratch/pretrained (e.g. the demo's mini model)",
+        "{arm} for scratch/pretrained (e.g. the demo's mini model, or the VGG-16 arms: "
+        'mmrethink::rethinking/faster-rcnn_vgg16-{arm}_ms-9x_coco.py)',
     )
     parser.add_argument(
-        '--checkpoint', help="the pretrained arm's backbone weights instead of the ImageNet model"
+        '--checkpoint',
+        help="the pretrained arm's backbone weights instead of the ImageNet model (also "
+        "where the base loads that model elsewhere: the VGG arms' fc6/fc7)",
     )
     parser.add_argument('--checkpoint-prefix', help="e.g. backbone. for a classifier's file")
     parser.add_argument(

@@ -13,6 +13,7 @@ from mmrethink.launching.launch import (
     load_config,
     parse_launch_args,
     prepare_launch,
+    use_test_time_aug,
 )
 from mmrethink.utils.refusal import refusals_printed
 
@@ -24,6 +25,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--out', type=str, help='dump predictions to a pickle file for offline evaluation'
+    )
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help="test-time augmentation: the config's tta_model and tta_pipeline",
     )
     add_launch_arguments(parser)
     return parse_launch_args(parser)
@@ -39,6 +45,8 @@ def main() -> None:
         raise SystemExit('--out must be a .pkl or .pickle file.')
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
+    if args.tta:
+        use_test_time_aug(cfg)
     # Testing loads a finished detector: the arm guard is about starting training.
     cfg.default_hooks.pop('arm_guard', None)
     if args.out is not None:

@@ -16,7 +16,7 @@ from typing import Any, Callable, List, TypeVar
 
 import torch
 import torch.distributed as dist
-from mmengine.config import Config, DictAction
+from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.dist import init_dist
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -24,6 +24,8 @@ from mmengine.utils.dl_utils import set_multi_processing
 
 from mmrethink.utils.configs import typed_dicts
 from mmrethink.utils.refusal import Refusal
+
+from .preflight import PreflightError
 
 T = TypeVar('T')
 
@@ -175,3 +177,21 @@ def load_config(args: argparse.Namespace) -> Config:
 def build_runner(cfg: Config) -> Runner:
     """The config's Runner (or its custom ``runner_type``)."""
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+
+
+def use_test_time_aug(cfg: Config) -> None:
+    """Test with the config's ``tta_model`` around its model and its ``tta_pipeline`` on
+    the test set, as mmdet's ``tools/test.py --tta`` does (without its flip-only
+    default: a config that sets neither is refused, naming the base that does)."""
+    missing = [key for key in ('tta_model', 'tta_pipeline') if key not in cfg]
+    if missing:
+        raise PreflightError(
+            f'--tta: the config sets no {" and no ".join(missing)}. Inherit '
+            "configs/_base_/test_time_aug.py (the paper's test aug, as the Cascade X152 "
+            'arm does) or set both.'
+        )
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    dataset = cfg.test_dataloader.dataset
+    while 'dataset' in dataset:
+        dataset = dataset.dataset
+    dataset.pipeline = cfg.tta_pipeline

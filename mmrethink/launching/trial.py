@@ -25,7 +25,7 @@ from mmengine.registry import DefaultScope
 from mmrethink.datasets import make_detection_set, make_keypoint_set, make_voc_set
 from mmrethink.datasets.coco_check import load_coco
 from mmrethink.datasets.coco_subset import make_subset
-from mmrethink.utils.configs import backbone_checkpoint, typed_dicts
+from mmrethink.utils.configs import backbone_checkpoint, is_checkpoint_init, typed_dicts, walk
 from mmrethink.utils.package_files import CONFIGS
 
 from .launch import SYNC_NORMS
@@ -33,7 +33,8 @@ from .shrink import shrink_images, shrink_model
 
 # One leaf of each family: scratch and pretrained x GN and SyncBN x Mask and Faster
 # R-CNN (Faster R-CNN has GN arms only), Keypoint R-CNN (COCO person keypoints), train
-# aug, X152 and Cascade, less data, VOC, and today's recipe (LSJ, SyncBN, configs/modern).
+# aug, X152 and Cascade, less data, VOC, today's recipe (LSJ, SyncBN, configs/modern) and
+# VGG-16 without normalization (each arm at its best length in the paper).
 FAMILIES = {
     'mask-gn-scratch': 'rethinking/mask-rcnn_r50-scratch_fpn_gn-all_1x_coco.py',
     'mask-gn-pretrained': 'rethinking/mask-rcnn_r50-pretrained_fpn_gn-all_1x_coco.py',
@@ -52,6 +53,8 @@ FAMILIES = {
     'voc-pretrained': 'voc/faster-rcnn_r101-pretrained_fpn_gn-all_ms-18k_voc0712.py',
     'lsj-scratch': 'modern/mask-rcnn_r50-scratch_fpn_syncbn-all_lsj-100e_coco.py',
     'lsj-pretrained': 'modern/mask-rcnn_r50-pretrained_fpn_syncbn-all_lsj-100e_coco.py',
+    'vgg-scratch': 'rethinking/faster-rcnn_vgg16-scratch_ms-11x_coco.py',
+    'vgg-pretrained': 'rethinking/faster-rcnn_vgg16-pretrained_ms-9x_coco.py',
 }
 # The shapes are the first four classes of COCO (all 80 are in the file, as in COCO's)
 # and of VOC.
@@ -145,10 +148,28 @@ def _short_schedule(cfg: Config, iters: int, checkpoint_interval: int) -> None:
     cfg.log_processor.window_size = 1  # each iteration's own loss and time, not a mean
 
 
+def _torchvision_classifier(cfg: Config, state: dict) -> dict:
+    """The ImageNet classifier a torchvision file of ``cfg``'s backbone carries: a
+    ResNet's ``fc``; a VGG's fc6, fc7 and class layer (``classifier.0/3/6``), fc6 and
+    fc7 at the widths of the detector's box head, which loads them."""
+    if cfg.model.backbone.type != 'VGGBody':
+        channels = state['layer4.0.conv1.weight'].shape[1] * 2  # layer4's output
+        return {'fc.weight': torch.zeros(1000, channels), 'fc.bias': torch.zeros(1000)}
+    head = cfg.model.roi_head.bbox_head
+    fc6_in, hidden = head.in_channels * head.roi_feat_size**2, head.fc_out_channels
+    shapes = {'0': (hidden, fc6_in), '3': (hidden, hidden), '6': (1000, hidden)}
+    classifier = {}
+    for index, shape in shapes.items():
+        classifier[f'classifier.{index}.weight'] = torch.randn(shape) * 0.01
+        classifier[f'classifier.{index}.bias'] = torch.randn(shape[0]) * 0.01
+    return classifier
+
+
 def make_backbone_checkpoint(cfg: Config, path: str) -> str:
     """A randomly initialized backbone of ``cfg`` saved in the layout of the file its
     pretrained arm names: torchvision's (bare state dict, no ``num_batches_tracked``,
-    with the ImageNet classifier ``fc``) or OpenMMLab's (``{'state_dict': ...}``)."""
+    with the ImageNet classifier, :func:`_torchvision_classifier`) or OpenMMLab's
+    (``{'state_dict': ...}``)."""
     from mmdet.registry import MODELS
 
     init_cfg = backbone_checkpoint(cfg.model)
@@ -161,8 +182,7 @@ def make_backbone_checkpoint(cfg: Config, path: str) -> str:
     state = backbone.state_dict()
     if init_cfg and TORCHVISION_HOST in init_cfg['checkpoint']:
         state = {k: v for k, v in state.items() if not k.endswith('num_batches_tracked')}
-        channels = state['layer4.0.conv1.weight'].shape[1] * 2  # layer4's output
-        state.update({'fc.weight': torch.zeros(1000, channels), 'fc.bias': torch.zeros(1000)})
+        state.update(_torchvision_classifier(cfg, state))
         torch.save(state, path)
     else:
         torch.save(dict(state_dict=state), path)
@@ -209,7 +229,10 @@ def trial_config(
     if init_cfg is not None:
         os.makedirs(checkpoint_dir, exist_ok=True)
         target = osp.join(checkpoint_dir, f'{osp.splitext(osp.basename(config))[0]}_backbone.pth')
+        loads = [v for _, v in walk(cfg.model) if v is not init_cfg and is_checkpoint_init(v)]
         init_cfg['checkpoint'] = make_backbone_checkpoint(cfg, target)
+        for other in loads:  # the VGG head's fc6/fc7: from the same ImageNet file
+            other['checkpoint'] = init_cfg['checkpoint']
     return cfg
 
 

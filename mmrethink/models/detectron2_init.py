@@ -32,6 +32,8 @@ class Detectron2Init(BaseInit):
     init as in the scratch arm. Per part:
 
     * backbone and RoI heads: convolutions MSRA (Kaiming normal, ``fan_out``);
+    * a module inside a part that has its own checkpoint (``init_cfg`` ``Pretrained``,
+      e.g. the VGG head's fc6/fc7) keeps the checkpoint's weights;
     * FPN: Caffe2's Xavier (Kaiming uniform, ``a=1``, ``fan_in``);
     * RPN head: every convolution N(0, 0.01);
     * linear layers: Caffe2's Xavier; predictors N(0, std) from ``PREDICTOR_STD``;
@@ -69,8 +71,17 @@ class Detectron2Init(BaseInit):
                 self._init_part(child, self.convs.get(name, 'msra'))
 
     def _init_part(self, part: nn.Module, conv_rule: str) -> None:
+        # Layers inside a module with its own checkpoint (the VGG head's ImageNet fc6
+        # and fc7) keep what it loaded.
+        loaded = tuple(
+            f'{name}.'
+            for name, layer in part.named_modules()
+            if is_checkpoint_init(getattr(layer, 'init_cfg', None))
+        )
         for name, layer in part.named_modules():
             leaf = name.rsplit('.', 1)[-1]
+            if f'{name}.'.startswith(loaded):
+                continue
             if leaf in PREDICTOR_STD:
                 normal_init(layer, std=PREDICTOR_STD[leaf], bias=0)
             elif isinstance(layer, nn.modules.conv._ConvNd):

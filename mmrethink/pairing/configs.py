@@ -5,10 +5,13 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from mmengine.config import Config
+
 from mmrethink.analysis.convergence import MIN_EVALUATIONS, judged_window
 from mmrethink.datasets.coco_keypoints import COCO_KEYPOINT_NAMES
 from mmrethink.engine.schedules import Schedule
 from mmrethink.utils.arms import ARMS
+from mmrethink.utils.configs import backbone_checkpoint, is_checkpoint_init, walk
 
 from .dataset import DatasetSummary, PairingError, regime
 from .recipes import RECIPES, Recipe
@@ -58,7 +61,12 @@ def _model_settings(
     arm: str,
     checkpoint: Optional[str],
     prefix: Optional[str],
+    also_loading: Sequence[str] = (),
 ) -> Dict[str, object]:
+    """The model's overrides: classes (and keypoints), depth, and with ``checkpoint``
+    the pretrained arm's backbone weights; ``also_loading`` (dotted paths under
+    ``model``) are the base's other inits that load its ImageNet file, pointed at
+    ``checkpoint`` too."""
     roi_head: Dict[str, object] = dict(bbox_head=dict(num_classes=len(summary.classes)))
     if algorithm == 'mask':
         roi_head['mask_head'] = dict(num_classes=len(summary.classes))
@@ -72,16 +80,79 @@ def _model_settings(
             backbone['init_cfg'] = dict(checkpoint=GN_101)
     if arm == 'pretrained' and checkpoint:
         backbone['init_cfg'] = dict(checkpoint=checkpoint, **({'prefix': prefix} if prefix else {}))
-    return dict(**({'backbone': backbone} if backbone else {}), roi_head=roi_head)
+    settings = dict(**({'backbone': backbone} if backbone else {}), roi_head=roi_head)
+    if arm == 'pretrained' and checkpoint:
+        for path in also_loading:
+            *parents, leaf = path.split('.')
+            node = settings
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[leaf] = dict(checkpoint=checkpoint)
+    return settings
 
 
-def _algorithm(summary: DatasetSummary, custom_base: bool) -> str:
-    """Keypoint R-CNN for labeled keypoints (COCO's 17 unless ``custom_base``: the
+def _load_base(base: str) -> Config:
+    """The config ``base`` names (a file, or ``pkg::folder/file.py``)."""
+    try:
+        if '::' in base:  # resolved as the written config's _base_ will be
+            return Config.fromstring(f'_base_ = {base!r}', '.py')
+        return Config.fromfile(base)
+    except FileNotFoundError as e:
+        raise PairingError(
+            f'--base {base}: {e}. Name a config file, or a pack config as '
+            "mmrethink::<folder>/<file>.py, with {arm} where the arms' names differ."
+        ) from None
+
+
+def _base_algorithm(summary: DatasetSummary, base: str) -> str:
+    """What a custom base trains, read from its heads (a Faster R-CNN base on data with
+    masks stays Faster R-CNN); refused where the data lacks the labels it needs."""
+    roi_head = _load_base(base.format(arm='scratch')).model.get('roi_head') or {}
+    if roi_head.get('keypoint_head'):
+        algorithm, labeled = 'keypoint', bool(summary.keypoint_names)
+    elif roi_head.get('mask_head'):
+        algorithm, labeled = 'mask', summary.has_masks
+    else:
+        algorithm, labeled = 'box', True
+    if not labeled:
+        raise PairingError(
+            f'--base {base} has a {algorithm} head and {summary.train_ann} has no '
+            f'{algorithm} labels: pass a base without that head, or a file with them.'
+        )
+    return algorithm
+
+
+def _also_loading(base: str, prefix: Optional[str]) -> List[str]:
+    """The pretrained base's inits other than the backbone's that load the backbone's
+    ImageNet file (the VGG head's fc6/fc7), as dotted paths under ``model``: a
+    ``--checkpoint`` replaces that file for all of them, as the arm guard requires."""
+    model = _load_base(base.format(arm='pretrained')).model
+    imagenet = backbone_checkpoint(model)
+    if imagenet is None:
+        return []
+    paths = [
+        path
+        for path, value in walk(model)
+        if is_checkpoint_init(value)
+        and path != 'backbone.init_cfg'
+        and value.get('checkpoint') == imagenet['checkpoint']
+    ]
+    if paths and prefix:
+        raise PairingError(
+            f'--checkpoint-prefix {prefix} with --base {base}: its {paths[0]} also loads '
+            "the ImageNet file, by torchvision's names (classifier.0 and classifier.3, no "
+            "prefix); pass a file in torchvision's layout without --checkpoint-prefix."
+        )
+    return paths
+
+
+def _algorithm(summary: DatasetSummary) -> str:
+    """The pack's arm for the data: Keypoint R-CNN for labeled keypoints (COCO's 17: the
     pack's arms carry COCO's flip map and OKS sigmas), else Mask R-CNN for masks, else
-    Faster R-CNN."""
+    Faster R-CNN. (A ``--base`` says what it trains itself: :func:`_base_algorithm`.)"""
     if not summary.keypoint_names:
         return 'mask' if summary.has_masks else 'box'
-    if tuple(summary.keypoint_names) != COCO_KEYPOINT_NAMES and not custom_base:
+    if tuple(summary.keypoint_names) != COCO_KEYPOINT_NAMES:
         raise PairingError(
             f'{summary.train_ann} labels the keypoints {summary.keypoint_names[:5]}..., not '
             "COCO's 17: the pack's Keypoint R-CNN arms carry COCO's flip map and OKS "
@@ -250,22 +321,23 @@ def write_pair(
 ) -> PairedConfigs:
     """Write ``<out_dir>/<model>-{scratch,pretrained}_..._<name>.py``; never overwrite.
 
-    Each inherits the pack's arm of ``recipe`` for the data ('paper': Keypoint R-CNN
-    when the training file labels COCO's keypoints, else Mask R-CNN when it has masks,
-    else Faster R-CNN; GN (default) or SyncBN, keypoints GN only;
-    'lsj': Mask R-CNN with SyncBN, masks required), R50/R101, or ``base`` (a config name
-    with ``{arm}``), and sets the dataset, classes, ``num_classes`` and each arm's
-    schedule: ``schedules`` as given, else the recipe's in images seen for ``lengths``
-    (its unit: the paper's x, LSJ epochs; defaults 3x and 1x, 100 and 25 ep) at
-    ``gpus x batch_per_gpu``, with the recipe's LR scaled to that batch (not with
-    ``base``: it keeps its own). ``batch_per_gpu=None`` keeps the base's batch and
-    needs ``schedules``. ``checkpoint`` replaces the pretrained arm's ImageNet model
-    (with ``checkpoint_prefix`` for a classifier's ``backbone.``). With
-    ``until_converged`` each schedule is a cap (default: the recipe's ``cap`` for both
-    arms): ``UntilConvergedHook`` ends its full-LR stage once the convergence rule holds.
+    Each inherits the pack's arm of ``recipe`` for the data ('paper': Keypoint R-CNN when
+    the training file labels COCO's keypoints, else Mask R-CNN when it has masks, else
+    Faster R-CNN; GN (default) or SyncBN, keypoints GN only; 'lsj': Mask R-CNN with SyncBN,
+    masks required), R50/R101, or ``base`` (a config name with ``{arm}``, whose own heads
+    say what it trains), and sets the dataset, classes, ``num_classes`` and each arm's
+    schedule: ``schedules`` as given, else the recipe's in images seen for ``lengths`` (its
+    unit: the paper's x, LSJ epochs; defaults 3x and 1x, 100 and 25 ep) at ``gpus x
+    batch_per_gpu``, with the recipe's LR scaled to that batch (not with ``base``: it keeps
+    its own). ``batch_per_gpu=None`` keeps the base's batch and needs ``schedules``.
+    ``checkpoint`` replaces the pretrained arm's ImageNet model (with ``checkpoint_prefix``
+    for a classifier's ``backbone.``), wherever the base loads it (the VGG arms' fc6/fc7
+    too). With ``until_converged`` each schedule is a cap (default: the recipe's ``cap`` for
+    both arms): ``UntilConvergedHook`` ends its full-LR stage once the convergence rule
+    holds.
     """
     chosen = RECIPES[recipe]
-    algorithm = _algorithm(summary, base is not None)
+    algorithm = _algorithm(summary) if base is None else _base_algorithm(summary, base)
     norm = norm or chosen.norm
     if depth not in (50, 101):
         raise PairingError(f'--depth {depth}: the pack has R50 and R101 arms; choose one.')
@@ -289,6 +361,7 @@ def write_pair(
         raise PairingError(f'{existing[0]} exists; pass another --out (nothing is overwritten).')
     lr = _lr(chosen, total_batch, custom_base)
     note = _lr_note(chosen, total_batch, lr)
+    also_loading = _also_loading(base, checkpoint_prefix) if custom_base and checkpoint else []
     os.makedirs(out_dir, exist_ok=True)
     for arm, path in paths.items():
         comments = [
@@ -320,7 +393,9 @@ def write_pair(
             )
         settings = dict(
             **_data_settings(summary, batch_per_gpu),
-            model=_model_settings(summary, algorithm, depth, arm, checkpoint, checkpoint_prefix),
+            model=_model_settings(
+                summary, algorithm, depth, arm, checkpoint, checkpoint_prefix, also_loading
+            ),
             **_schedule_settings(schedules[arm], judged, lr, total_batch),
         )
         if until_converged:

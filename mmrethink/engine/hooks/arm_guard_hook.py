@@ -57,10 +57,15 @@ def frozen_or_eval_layers(model: nn.Module) -> List[str]:
     return frozen
 
 
-def frozen_stage_prefixes(frozen_stages: int) -> Tuple[str, ...]:
-    """Module paths that ``frozen_stages`` of mmdet's ResNet may freeze."""
+def frozen_stage_prefixes(
+    frozen_stages: int, backbone: Optional[nn.Module] = None
+) -> Tuple[str, ...]:
+    """Module paths that ``frozen_stages`` may freeze: the backbone's own answer where
+    it has one (``frozen_prefixes``, e.g. the VGG body's), else mmdet's ResNet's."""
     if frozen_stages < 0:
         return ()
+    if hasattr(backbone, 'frozen_prefixes'):
+        return tuple(f'backbone.{name}' for name in backbone.frozen_prefixes(frozen_stages))
     return tuple(f'backbone.{name}' for name in STEM) + tuple(
         f'backbone.layer{i}.' for i in range(1, frozen_stages + 1)
     )
@@ -109,11 +114,14 @@ class ArmGuardHook(Hook):
     Both arms: no ``norm_eval=True`` and no norm with ``requires_grad=False`` (GN and
     SyncBN are fine-tuned in both). Scratch: no weights from anywhere (``load_from`` or
     any ``Pretrained`` init) and nothing frozen. Pretrained: at most the stem and res2
-    frozen (``frozen_stages`` <= 1, Detectron's FREEZE_AT = 2), and a backbone
-    checkpoint that exists and covers at least ``min_loaded_fraction`` of the
-    backbone's parameters and running statistics with matching shapes; a checkpoint
-    for another architecture would otherwise leave the backbone at random init with
-    only a warning in the log, and one of a deeper network would be silently truncated.
+    frozen (``frozen_stages`` <= 1, Detectron's FREEZE_AT = 2; a backbone with a
+    ``frozen_prefixes`` method, as the VGG body, says which layers that is), every
+    ``Pretrained`` init of the model (the VGG head's fc6/fc7 too) naming the backbone's
+    checkpoint, and a backbone checkpoint that exists and covers at least
+    ``min_loaded_fraction`` of the backbone's parameters and running statistics with
+    matching shapes; a checkpoint for another architecture would otherwise leave the
+    backbone at random init with only a warning in the log, and one of a deeper network
+    would be silently truncated.
     Resuming: only from a checkpoint of the same arm (each checkpoint carries its arm in
     ``meta['arm']``), checked before anything is loaded. The model is checked inside its
     DDP wrapper as in one process.
@@ -255,8 +263,9 @@ class ArmGuardHook(Hook):
                 errors.append(f'{path}=True keeps norm layers in eval mode: set it to False.')
             if path.endswith('.requires_grad') and value is False:
                 errors.append(f'{path}=False freezes parameters: set it to True.')
-        allowed = frozen_stage_prefixes(limit)
-        frozen = [n for n in frozen_or_eval_layers(unwrapped(model)) if not n.startswith(allowed)]
+        detector = unwrapped(model)
+        allowed = frozen_stage_prefixes(limit, getattr(detector, 'backbone', None))
+        frozen = [n for n in frozen_or_eval_layers(detector) if not n.startswith(allowed)]
         if frozen and not errors:
             errors.append(
                 f'{len(frozen)} parameters or norm layers stay frozen in train '
@@ -294,4 +303,11 @@ class ArmGuardHook(Hook):
                 f'model.backbone.init_cfg.checkpoint={path!r} does not exist: point '
                 'it at the ImageNet checkpoint.'
             ]
-        return []
+        return [
+            f"{where}.checkpoint={value.get('checkpoint')!r} is not the backbone's "
+            f'{path!r}: the pretrained arm starts from one ImageNet model; point both at it.'
+            for where, value in walk(model_cfg, 'model')
+            if is_checkpoint_init(value)
+            and where != 'model.backbone.init_cfg'
+            and value.get('checkpoint') != path
+        ]
