@@ -3,7 +3,7 @@
 import pytest
 
 from mmrethink.datasets import make_detection_set
-from mmrethink.launching.trial import make_trial_data
+from mmrethink.diagnostics.trial import make_trial_data
 
 
 @pytest.fixture(scope='session')
@@ -17,5 +17,5 @@ def shapes(tmp_path_factory) -> str:
 
 @pytest.fixture(scope='session')
 def trial_data(tmp_path_factory) -> str:
-    """Generated COCO- and VOC-layout sets for any leaf (mmrethink/launching/trial.py)."""
+    """Generated COCO- and VOC-layout sets for any leaf (mmrethink/diagnostics/trial.py)."""
     return make_trial_data(str(tmp_path_factory.mktemp('trial')))

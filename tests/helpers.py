@@ -17,7 +17,6 @@ from typing import Dict, List, Sequence
 from mmengine.config import Config
 
 import mmrethink  # noqa: F401
-from mmrethink.datasets import shapes_config_options
 from mmrethink.utils.convergence_records import read_convergence
 from mmrethink.utils.scalars import ScalarsReader
 
@@ -71,6 +70,22 @@ def train_cmd(config: str, work_dir: str, options: List[str], *extra: str) -> Li
         '--cfg-options',
         *options,
     ]
+
+
+def shapes_config_options(root: str) -> List[str]:
+    """``--cfg-options`` pointing the demo configs' loaders and evaluators at ``root``."""
+    root = root.rstrip('/') + '/'
+    return [
+        f'{split}_dataloader.dataset.data_root={root}' for split in ('train', 'val', 'test')
+    ] + [
+        f'{split}_evaluator.ann_file={root}annotations/instances_val.json'
+        for split in ('val', 'test')
+    ]
+
+
+def metric_prefix(cfg: Config) -> str:
+    """The prefix of the metrics the config's evaluator logs."""
+    return 'pascal_voc' if cfg.val_evaluator['type'] == 'VOCMetric' else 'coco'
 
 
 def mini_options(data_root: str, max_iters: int = 4, val_interval: int = 2) -> List[str]:

@@ -11,7 +11,7 @@ from mmengine.registry import DefaultScope
 
 from helpers import REPO, load_config
 from mmrethink.engine.hooks.arm_guard_hook import ArmGuardHook, ArmMisconfigured
-from mmrethink.engine.schedules import PAPER_RULE
+from mmrethink.engine.schedule_rules import PAPER_RULE
 from mmrethink.launching.launch import sync_bn_fallback
 
 CONFIGS = {

@@ -28,9 +28,9 @@ from helpers import (
     run,
     train_cmd,
 )
+from mmrethink.diagnostics.trial import family_config_path, trial_config, write_trial_config
 from mmrethink.engine.resume_world_size import CHANGE_KEY, WorldSizeChanged
-from mmrethink.engine.schedules import scale_schedule_to_batch
-from mmrethink.launching.trial import family_config_path, trial_config, write_trial_config
+from mmrethink.launching.batch_scaling import scale_schedule_to_batch
 from mmrethink.utils.refusal import REFUSED
 
 ITERS = 8  # checkpoints every 2: the kill lands after one and before the end

@@ -14,6 +14,7 @@ import torch
 from mmengine.registry import DefaultScope
 
 from helpers import REPO, load_config, run
+from mmrethink.diagnostics.shrink import shrink_model
 from mmrethink.engine.hooks.arm_guard_hook import (
     MAX_FROZEN_STAGES,
     ArmGuardHook,
@@ -21,9 +22,9 @@ from mmrethink.engine.hooks.arm_guard_hook import (
     frozen_or_eval_layers,
     frozen_stage_prefixes,
 )
-from mmrethink.engine.schedules import PAPER_RULE, scale_schedule_to_batch
+from mmrethink.engine.schedule_rules import PAPER_RULE
+from mmrethink.launching.batch_scaling import scale_schedule_to_batch
 from mmrethink.launching.launch import sync_bn_fallback
-from mmrethink.launching.shrink import shrink_model
 from mmrethink.utils.configs import typed_dicts
 
 LEAVES = sorted(

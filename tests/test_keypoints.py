@@ -25,9 +25,9 @@ from helpers import REPO, convergence, load_config, run
 from mmrethink.datasets import make_keypoint_set
 from mmrethink.datasets.coco_check import CocoDatasetError
 from mmrethink.datasets.coco_keypoints import COCO_FLIP_INDICES, COCO_KEYPOINT_SIGMAS
+from mmrethink.diagnostics.trial import trial_config, write_trial_config
 from mmrethink.evaluation import CocoKeypointMetric
 from mmrethink.launching.preflight import PreflightError, preflight
-from mmrethink.launching.trial import trial_config, write_trial_config
 from mmrethink.models import KeypointRCNNHead
 
 RETHINKING = osp.join(REPO, 'configs', 'rethinking')
@@ -535,7 +535,7 @@ def test_keypoints_beside_a_mask_branch_train_and_predict_in_the_original_image(
     from mmdet.testing import demo_mm_inputs
     from mmengine.registry import DefaultScope
 
-    from mmrethink.launching.shrink import shrink_model
+    from mmrethink.diagnostics.shrink import shrink_model
 
     cfg = leaf('scratch', 2)
     mask = load_config(osp.join(RETHINKING, 'mask-rcnn_r50-scratch_fpn_gn-all_2x_coco.py'))

@@ -9,8 +9,10 @@ Layers, lowest first (a module may import its own layer and those below):
    layer the code needs ``engine`` -> ``datasets`` (the replaying train loop drives the
    replayable sampler); the cycle check keeps it one-way;
 4. ``analysis``: runs read back from work dirs;
-5. ``launching``: starting, checking and watching training processes (``tools/``);
-6. ``pairing``: paired experiments, ``tools/pair_experiment.py``'s and the demo's.
+5. ``launching``: the training path (launch set-up, checks before a run, the fast path);
+6. ``diagnostics``: what checks and measures that path (trial runs, toy-width models, the
+   benchmark); ``pairing``: paired experiments, ``tools/pair_experiment.py``'s and the
+   demo's.
 
 ``mmrethink/__init__.py`` stands above all of them: it imports what registers.
 Imports inside functions and ``TYPE_CHECKING`` blocks count as much as top-level ones.
@@ -31,7 +33,7 @@ LAYERS = (
     ('models', 'datasets', 'evaluation', 'engine'),
     ('analysis',),
     ('launching',),
-    ('pairing',),
+    ('diagnostics', 'pairing'),
 )
 LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
 TOP = ''  # mmrethink/__init__.py, above every layer

@@ -4,7 +4,7 @@ GPU, and the dtype that reaches each of mmcv's CUDA kernels in every arm family.
 mmcv's ops take no part in autocast: a kernel gets whatever dtype the layers before it
 produced, and mmcv 2.1.0's CUDA kernels dispatch a fixed set of dtypes (``CUDA_KERNELS``,
 read in mmcv 2.1.0's sources). The audit builds each family's shrunk model
-(:mod:`mmrethink.launching.trial`, SyncBN as BN) and runs one training step (data
+(:mod:`mmrethink.diagnostics.trial`, SyncBN as BN) and runs one training step (data
 preprocessing and forward under autocast, backward outside it, as mmengine's
 ``AmpOptimWrapper.optim_context`` and ``update_params`` do) and one inference forward
 under autocast, on CPU, with mmcv's extension module replaced by a proxy that records the
@@ -56,10 +56,10 @@ from torch.utils._pytree import tree_leaves, tree_map
 
 import mmrethink  # noqa: F401
 from helpers import REPO, checkout_env
+from mmrethink.diagnostics.trial import FAMILIES, family_config_path, trial_config
 from mmrethink.launching.fast_path import amp_dtype, enable_amp, refuse_bf16_with_roi_align
 from mmrethink.launching.launch import sync_bn_fallback
 from mmrethink.launching.preflight import PreflightError
-from mmrethink.launching.trial import FAMILIES, family_config_path, trial_config
 
 F16, BF16, F32, F64 = torch.float16, torch.bfloat16, torch.float32, torch.float64
 CSRC = 'mmcv/ops/csrc/pytorch/cuda/'

@@ -24,9 +24,9 @@ from test_grid import NAMES, build, param_shapes
 
 from helpers import REPO, load_config
 from mmrethink.datasets.coco_subset import default_output
-from mmrethink.engine.schedules import scale_schedule_to_batch, total_batch_size
+from mmrethink.diagnostics.shrink import shrink_model
+from mmrethink.launching.batch_scaling import scale_schedule_to_batch, total_batch_size
 from mmrethink.launching.launch import sync_bn_fallback
-from mmrethink.launching.shrink import shrink_model
 from mmrethink.utils.configs import typed_dicts
 
 MODERN = sorted(n for n, p in NAMES.items() if osp.basename(osp.dirname(p)) == 'modern')

@@ -3,7 +3,7 @@
 Sample accounting, the results table, the curves and the schedule printer, on LSJ
 leaves: the tools read the real leaf configs, and the curves and table read the work
 dirs of two LSJ leaves trained a few iterations on generated COCO-layout data
-(mmrethink/launching/trial.py), as tests/test_users_paths.py trains them.
+(mmrethink/diagnostics/trial.py), as tests/test_users_paths.py trains them.
 """
 
 import json
@@ -19,7 +19,7 @@ from mmengine.registry import DefaultScope
 
 from helpers import REPO, run
 from mmrethink.analysis.accounting import image_statistics, train_geometry
-from mmrethink.launching.trial import (
+from mmrethink.diagnostics.trial import (
     FAMILIES,
     family_config_path,
     make_trial_data,

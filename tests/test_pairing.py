@@ -14,12 +14,12 @@ from helpers import REPO, evaluated_iterations, load_config, run
 from mmrethink.analysis.claims import PairComparison, pair_details
 from mmrethink.analysis.runs import Run
 from mmrethink.datasets.coco_check import CocoDatasetError
-from mmrethink.engine.schedules import (
+from mmrethink.engine.schedule_rules import (
     COCO_TRAIN_IMAGES,
     LSJ_RULE,
     PAPER_RULE,
-    scale_schedule_to_batch,
 )
+from mmrethink.launching.batch_scaling import scale_schedule_to_batch
 from mmrethink.launching.preflight import preflight
 from mmrethink.pairing import PairingError, inspect_dataset, regime, write_pair
 

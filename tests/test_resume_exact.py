@@ -21,7 +21,7 @@ from helpers import (
 )
 from mmrethink.datasets import PositionedInfiniteSampler
 from mmrethink.datasets.replayable_stream import decode
-from mmrethink.launching.trial import family_config_path, trial_config, write_trial_config
+from mmrethink.diagnostics.trial import family_config_path, trial_config, write_trial_config
 
 ITERS = 8  # checkpoints and evaluations every 2
 

@@ -11,7 +11,7 @@ from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 
 from helpers import REPO, load_config, run
-from mmrethink.launching.trial import (
+from mmrethink.diagnostics.trial import (
     family_config_path,
     trial_config,
     write_trial_config,

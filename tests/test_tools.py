@@ -347,7 +347,7 @@ def test_runner_stepping_trains_one_iteration(shapes, tmp_path):
     from mmengine.runner import Runner
 
     from helpers import mini_options
-    from mmrethink.launching.runner_stepping import start_training
+    from mmrethink.diagnostics.runner_stepping import start_training
 
     cfg = Config.fromfile(SCRATCH)
     cfg.merge_from_dict(_as_dict(mini_options(shapes)))

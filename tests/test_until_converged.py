@@ -16,8 +16,8 @@ from helpers import (
     run,
     scalars,
 )
+from mmrethink.diagnostics.trial import family_config_path, trial_config, write_trial_config
 from mmrethink.engine.hooks.until_converged_hook import SCHEDULE_FILE, stage_end_reason
-from mmrethink.launching.trial import family_config_path, trial_config, write_trial_config
 
 
 def test_the_stage_goes_on_while_the_curve_rises_and_ends_once_it_is_flat():

@@ -24,15 +24,15 @@ from helpers import (
     checkout_env,
     convergence,
     kill_after_first_checkpoint,
+    metric_prefix,
     mini_options,
     run,
     train_cmd,
 )
-from mmrethink.launching.acceptance import EMPTY_RANK_FAMILIES
-from mmrethink.launching.trial import (
+from mmrethink.diagnostics.acceptance import EMPTY_RANK_FAMILIES
+from mmrethink.diagnostics.trial import (
     FAMILIES,
     family_config_path,
-    metric_prefix,
     trial_config,
     write_trial_config,
 )
@@ -222,7 +222,7 @@ def _scaled_lrs(cfg, world_size: int, iters: list) -> dict:
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import PARAM_SCHEDULERS, DefaultScope
 
-    from mmrethink.engine.schedules import scale_schedule_to_batch
+    from mmrethink.launching.batch_scaling import scale_schedule_to_batch
 
     if world_size is not None:
         scale_schedule_to_batch(cfg, world_size)
@@ -297,7 +297,7 @@ def test_auto_scale_schedule_keeps_the_lr_per_image_at_every_point(schedulers):
 
 def test_auto_scale_schedule_scales_evaluation_points():
     from helpers import load_config
-    from mmrethink.engine.schedules import scale_schedule_to_batch
+    from mmrethink.launching.batch_scaling import scale_schedule_to_batch
 
     cfg = load_config(
         osp.join(REPO, 'configs', 'demo', 'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes.py')

@@ -13,14 +13,14 @@ from mmengine.registry import DefaultScope
 
 from helpers import REPO, convergence, load_config, run
 from mmrethink.datasets import make_detection_set
-from mmrethink.engine.hooks.arm_guard_hook import ArmGuardHook, ArmMisconfigured
-from mmrethink.launching.shrink import shrink_model
-from mmrethink.launching.trial import (
+from mmrethink.diagnostics.shrink import shrink_model
+from mmrethink.diagnostics.trial import (
     family_config_path,
     make_backbone_checkpoint,
     trial_config,
     write_trial_config,
 )
+from mmrethink.engine.hooks.arm_guard_hook import ArmGuardHook, ArmMisconfigured
 
 RETHINKING = osp.join(REPO, 'configs', 'rethinking')
 TRAIN = osp.join(REPO, 'tools', 'train.py')

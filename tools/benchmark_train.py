@@ -11,13 +11,13 @@ configs the ratio to the first (median of per-round ratios). ``--json`` writes i
 
 ``--shrink`` (CPU machines): the same detector family at toy width and 256-px images.
 Without COCO, ``--synthetic N`` trains on N generated shapes images (default 64).
-The library: :mod:`mmrethink.launching.benchmark`.
+The library: :mod:`mmrethink.diagnostics.benchmark`.
 """
 
 import argparse
 import json
 
-from mmrethink.launching.benchmark import add_options, options_from, print_table, time_configs
+from mmrethink.diagnostics.benchmark import add_options, options_from, print_table, time_configs
 
 
 def main() -> None:

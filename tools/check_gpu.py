@@ -27,9 +27,9 @@ import tempfile
 import torch
 
 import mmrethink  # noqa: F401  registers the mmrethink:: scope
-from mmrethink.launching.acceptance import plan, run_check, table
+from mmrethink.diagnostics.acceptance import plan, run_check, table
+from mmrethink.diagnostics.trial import FAMILIES, make_trial_data
 from mmrethink.launching.fast_path import amp_dtype
-from mmrethink.launching.trial import FAMILIES, make_trial_data
 
 
 def parse_args() -> argparse.Namespace:

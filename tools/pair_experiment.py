@@ -16,7 +16,6 @@ import argparse
 import os
 import os.path as osp
 import subprocess
-import sys
 
 import mmrethink  # noqa: F401  registers the mmrethink:: scope
 from mmrethink.analysis.runs import load_run
@@ -26,8 +25,7 @@ from mmrethink.pairing.configs import launch_commands
 from mmrethink.pairing.recipes import RECIPES
 from mmrethink.pairing.report import training_lengths
 from mmrethink.utils.arms import ARMS
-
-HERE = osp.dirname(osp.abspath(__file__))
+from mmrethink.utils.package_files import train_command
 
 
 def parse_args() -> argparse.Namespace:
@@ -96,11 +94,7 @@ def parse_args() -> argparse.Namespace:
 
 def train(config: str, work_dir: str, gpus: int, options: list) -> None:
     """One arm with the pack's own launcher; stops the pair if it fails."""
-    if gpus > 1:
-        cmd = ['bash', osp.join(HERE, 'dist_train.sh'), config, str(gpus)]
-    else:
-        cmd = [sys.executable, osp.join(HERE, 'train.py'), config]
-    cmd += ['--work-dir', work_dir] + (['--cfg-options', *options] if options else [])
+    cmd = train_command(config, work_dir, gpus) + (['--cfg-options', *options] if options else [])
     print(' '.join(cmd), flush=True)
     if subprocess.run(cmd).returncode != 0:
         raise SystemExit(f'training {config} failed; its log is in {work_dir}.')

@@ -13,7 +13,7 @@ from mmengine.config import Config
 
 import mmrethink  # noqa: F401  registers modules and the mmrethink:: scope
 from mmrethink.engine.resume_world_size import check_resume_world_size
-from mmrethink.engine.schedules import scale_schedule_to_batch
+from mmrethink.launching.batch_scaling import scale_schedule_to_batch
 from mmrethink.launching.fast_path import (
     amp_requested,
     enable_amp,

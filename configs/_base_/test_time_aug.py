@@ -6,7 +6,6 @@
 # DetMaskTTAModel merges them by NMS (IoU 0.5, the best 100: Detectron's TEST.NMS and
 # detections per image), keeping each box's mask (mmrethink/models/mask_tta.py says what
 # differs from Detectron's box voting and mask averaging).
-test_aug_short_sides = [400, 500, 600, 700, 800, 900, 1000, 1100, 1200]
 tta_model = dict(
     type='DetMaskTTAModel',
     tta_cfg=dict(nms=dict(type='nms', iou_threshold=0.5), max_per_img=100),
@@ -16,7 +15,7 @@ tta_pipeline = [
     dict(
         type='TestTimeAug',
         transforms=[
-            [dict(type='Resize', scale=(2000, s), keep_ratio=True) for s in test_aug_short_sides],
+            [dict(type='Resize', scale=(2000, s), keep_ratio=True) for s in range(400, 1201, 100)],
             [dict(type='RandomFlip', prob=1.0), dict(type='RandomFlip', prob=0.0)],
             [
                 dict(

@@ -10,20 +10,25 @@ _base_ = [
 # test aug, `tools/test.py ... --tta`, 50.9): three GN 4conv1fc box stages (IoU 0.5 /
 # 0.6 / 0.7) and the GN mask head.
 norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)
-box_stage = dict(
-    type='Shared4Conv1FCBBoxHead',
-    in_channels=256,
-    conv_out_channels=256,
-    fc_out_channels=1024,
-    roi_feat_size=7,
-    num_classes=80,
-    norm_cfg=norm_cfg,
-    bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0.0, 0.0, 0.0, 0.0]),
-    reg_class_agnostic=True,
-    loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
-    loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0),
-)
-stage_stds = [[0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1], [0.033, 0.033, 0.067, 0.067]]
+
+
+# Helpers are functions: mmengine leaves functions out of the resolved config.
+def box_stage(target_stds: list) -> dict:
+    return dict(
+        type='Shared4Conv1FCBBoxHead',
+        in_channels=256,
+        conv_out_channels=256,
+        fc_out_channels=1024,
+        roi_feat_size=7,
+        num_classes=80,
+        norm_cfg=norm_cfg,
+        bbox_coder=dict(
+            type='DeltaXYWHBBoxCoder', target_means=[0.0, 0.0, 0.0, 0.0], target_stds=target_stds
+        ),
+        reg_class_agnostic=True,
+        loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+        loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0),
+    )
 
 
 def rcnn_stage(iou: float) -> dict:
@@ -64,8 +69,9 @@ model = dict(
             featmap_strides=[4, 8, 16, 32],
         ),
         bbox_head=[
-            dict(box_stage, bbox_coder=dict(box_stage['bbox_coder'], target_stds=stds))
-            for stds in stage_stds
+            box_stage([0.1, 0.1, 0.2, 0.2]),
+            box_stage([0.05, 0.05, 0.1, 0.1]),
+            box_stage([0.033, 0.033, 0.067, 0.067]),
         ],
         mask_roi_extractor=dict(
             type='SingleRoIExtractor',

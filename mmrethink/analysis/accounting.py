@@ -19,7 +19,7 @@ import numpy as np
 from mmengine.config import Config
 
 from mmrethink.datasets.coco_check import load_coco
-from mmrethink.engine.schedules import schedule_batch
+from mmrethink.engine.schedule_rules import schedule_batch
 from mmrethink.utils.configs import backbone_checkpoint
 
 from .figures import panels, save_png_svg
@@ -186,7 +186,7 @@ def arm_samples(
     pre_training: Dict[str, float] = IMAGENET,
 ) -> ArmSamples:
     """What one config's schedule shows the model, at ``total_batch`` (default: the batch
-    its schedule is written for, :func:`~mmrethink.engine.schedules.schedule_batch`).
+    its schedule is written for, :func:`~mmrethink.engine.schedule_rules.schedule_batch`).
 
     A config whose backbone loads a checkpoint is counted with ``pre_training`` (the
     paper's ImageNet figures unless another pre-training is given).

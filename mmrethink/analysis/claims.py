@@ -58,7 +58,7 @@ class PairComparison:
         unless both arms converged."""
         return None if self.unconverged() else self.final_gap() <= TOLERANCE
 
-    def finals(self) -> str:
+    def finals_sentence(self) -> str:
         """``final box AP 38.3 scratch (iteration 5400) vs 38.9 pretrained (iteration 5400),
         gap +0.6 (mask +0.4)``."""
         last = self.last_ap()
@@ -102,9 +102,10 @@ def early_lead(pairs: Dict[str, PairComparison]) -> str:
     )
 
 
-def undecided(pair: PairComparison) -> str:
+def undecided_answer(pair: PairComparison) -> str:
     """The answer when an arm has not converged: the numbers, and which arm."""
-    return f'undecided: {pair.finals()}, but not converged: {"; ".join(pair.unconverged())}.'
+    unconverged = '; '.join(pair.unconverged())
+    return f'undecided: {pair.finals_sentence()}, but not converged: {unconverged}.'
 
 
 def _final_accuracy(
@@ -113,11 +114,11 @@ def _final_accuracy(
     """``title: <caught or short>: <finals>; ...`` once both arms converged, else undecided."""
     caught_up = pair.caught_up()
     if caught_up is None:
-        return f'{title}: {undecided(pair)}'
+        return f'{title}: {undecided_answer(pair)}'
     agrees = 'as' if caught_up == paper_expects_catch_up else 'not what'
     return (
         f'{title}: {caught if caught_up else short} (margin {TOLERANCE:g} point): '
-        f'{pair.finals()}; both arms converged; {agrees} the paper predicts.'
+        f'{pair.finals_sentence()}; both arms converged; {agrees} the paper predicts.'
     )
 
 

@@ -9,6 +9,7 @@ from typing import Dict, List, Optional
 from mmengine.config import Config
 
 from mmrethink.engine.hooks.until_converged_hook import SCHEDULE_FILE
+from mmrethink.utils.configs import as_list
 from mmrethink.utils.convergence_records import read_convergence
 
 
@@ -76,7 +77,7 @@ def load_run(path: str, name: Optional[str] = None) -> Run:
             milestones = list(json.load(f)['milestones'])
     elif config is not None:
         schedulers = config.get('param_scheduler', [])
-        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+        for scheduler in as_list(schedulers):
             milestones += list(scheduler.get('milestones', []))
     if name is None:
         name = (

@@ -29,14 +29,14 @@ class PrivateUse:
 PRIVATE_API: Tuple[PrivateUse, ...] = (
     PrivateUse(
         'mmengine.runner.Runner._train_loop',
-        ('mmrethink.launching.runner_stepping',),
+        ('mmrethink.diagnostics.runner_stepping',),
         'the unbuilt train loop config; Runner.train() builds it, with no public step '
         'for that alone (the benchmark steps several Runners one iteration at a time)',
         instance_attribute=True,
     ),
     PrivateUse(
         'mmengine.runner.Runner._init_model_weights',
-        ('mmrethink.launching.runner_stepping',),
+        ('mmrethink.diagnostics.runner_stepping',),
         "Runner.train()'s weight initialization, no public equivalent (same reason)",
     ),
     PrivateUse(
@@ -65,7 +65,7 @@ PRIVATE_API: Tuple[PrivateUse, ...] = (
     ),
     PrivateUse(
         'mmengine.optim.scheduler.param_scheduler.INF',
-        ('mmrethink.engine.schedules',),
+        ('mmrethink.launching.batch_scaling',),
         'the default end of mmengine\'s schedulers ("until training ends"), not '
         'exported; comparing against it recognizes an end left at its default',
     ),
@@ -86,6 +86,12 @@ PRIVATE_API: Tuple[PrivateUse, ...] = (
         ('mmrethink.compat.config_scope',),
         "the config parser's package lookup, replaced (monkeypatched) so that "
         'mmrethink:: points at the imported package, not a site-packages copy',
+    ),
+    PrivateUse(
+        'mmdet.models.test_time_augs.det_tta.DetTTAModel._merge_single_sample',
+        ('mmrethink.models.mask_tta',),
+        "DetTTAModel's merge of one image's views, the method mmdet's own merge_preds calls "
+        'per image; DetMaskTTAModel overrides it to keep masks (mmdet 3.3 refuses them)',
     ),
     PrivateUse(
         'mmengine.model.BaseInit._get_init_info',

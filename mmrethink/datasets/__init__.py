@@ -15,7 +15,6 @@ from .synthetic_shapes import (
     make_detection_set,
     make_voc_set,
     render_detection_image,
-    shapes_config_options,
 )
 
 __all__ = [
@@ -34,5 +33,4 @@ __all__ = [
     'make_keypoint_set',
     'make_voc_set',
     'render_detection_image',
-    'shapes_config_options',
 ]

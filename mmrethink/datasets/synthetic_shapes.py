@@ -276,14 +276,3 @@ def make_classification_set(
     np.save(osp.join(root, 'images.npy'), images)
     np.save(osp.join(root, 'labels.npy'), labels)
     return root
-
-
-def shapes_config_options(root: str) -> List[str]:
-    """``--cfg-options`` pointing the demo configs' loaders and evaluators at ``root``."""
-    root = root.rstrip('/') + '/'
-    return [
-        f'{split}_dataloader.dataset.data_root={root}' for split in ('train', 'val', 'test')
-    ] + [
-        f'{split}_evaluator.ann_file={root}annotations/instances_val.json'
-        for split in ('val', 'test')
-    ]

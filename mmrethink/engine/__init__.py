@@ -6,8 +6,8 @@ from .hooks import (
     UntilConvergedHook,
 )
 from .loops import ReplayingIterBasedTrainLoop
+from .schedule_rules import LSJ_RULE, PAPER_RULE, Schedule, ScheduleRule
 from .schedulers import WarmupMultiStepLR
-from .schedules import LSJ_RULE, PAPER_RULE, Schedule, ScheduleRule, scale_schedule_to_batch
 
 __all__ = [
     'ArmGuardHook',
@@ -21,5 +21,4 @@ __all__ = [
     'PAPER_RULE',
     'Schedule',
     'ScheduleRule',
-    'scale_schedule_to_batch',
 ]

@@ -1,6 +1,6 @@
-"""Starting, checking and watching training processes: the library behind ``tools/``.
+"""The training path: what ``tools/train.py`` and the launchers run.
 
-Launch set-up, input checks before a Runner is built, the GPU fast path, toy-width
-models, jobs run side by side, the benchmark and trial runs of each arm family. Nothing
-here is registered (configs never name it), and nothing below this layer imports it.
+Launch set-up, input checks before a Runner is built, the GPU fast path, the schedule
+rescaled to the real batch, jobs run side by side. Nothing here is registered (configs
+never name it), and nothing below this layer imports it.
 """

@@ -14,7 +14,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from mmrethink.utils.configs import typed_dicts
+from mmrethink.utils.configs import DATALOADERS, typed_dicts
 
 from .preflight import PreflightError
 
@@ -93,7 +93,7 @@ def enable_fast_path(cfg: Config) -> None:
     """Mixed precision, cuDNN autotuning, persistent pinned loader workers."""
     enable_amp(cfg)
     cfg.env_cfg.cudnn_benchmark = True
-    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    for split in DATALOADERS:
         loader = cfg.get(split)
         if loader is not None and loader.get('num_workers', 0) > 0:
             loader.update(persistent_workers=True, pin_memory=True)

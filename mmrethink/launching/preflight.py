@@ -20,6 +20,7 @@ from mmrethink.datasets.coco_keypoints import (
     check_keypoint_coco,
     check_keypoint_meta,
 )
+from mmrethink.utils.configs import DATALOADERS, as_list
 from mmrethink.utils.refusal import Refusal
 
 
@@ -30,7 +31,7 @@ class PreflightError(Refusal, ValueError):
 
 
 def _dataset_cfgs(cfg: Config) -> Iterator[tuple]:
-    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    for split in DATALOADERS:
         loader = cfg.get(split)
         if loader is None:
             continue
@@ -66,9 +67,8 @@ def check_work_dir(work_dir: str, config_path: str, resume: bool) -> None:
 
 def _num_classes(model: Dict) -> Optional[int]:
     heads = model.get('roi_head', {}).get('bbox_head')
-    if isinstance(heads, list):
-        heads = heads[0]
-    return heads.get('num_classes') if isinstance(heads, dict) else None
+    head = as_list(heads)[0] if heads else None
+    return head.get('num_classes') if isinstance(head, dict) else None
 
 
 def check_coco_dataset(split: str, dataset: Dict, model: Dict) -> Dict[str, int]:

@@ -4,7 +4,7 @@ from typing import List
 
 import torch
 from mmcv.ops import batched_nms
-from mmdet.models.test_time_augs import DetTTAModel
+from mmdet.models import DetTTAModel
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 

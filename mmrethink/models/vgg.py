@@ -12,7 +12,7 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn as nn
 from mmcv.cnn import VGG, make_vgg_layer
-from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
+from mmdet.models import Shared2FCBBoxHead
 from mmengine.model import BaseModule, ModuleList
 
 from mmrethink.registry import MODELS

@@ -3,13 +3,13 @@
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
 from mmrethink.analysis.convergence import MIN_EVALUATIONS, judged_window
 from mmrethink.datasets.coco_keypoints import COCO_KEYPOINT_NAMES
-from mmrethink.engine.schedules import Schedule
+from mmrethink.engine.schedule_rules import Schedule
 from mmrethink.utils.arms import ARMS
 from mmrethink.utils.configs import backbone_checkpoint, is_checkpoint_init, walk
 
@@ -185,23 +185,34 @@ def _full_lr_end(schedule: Schedule) -> int:
     return schedule.milestones[0] if schedule.milestones else schedule.max_iters
 
 
-def _judged_window_intervals(schedule: Schedule) -> Optional[List[Tuple[int, int]]]:
-    """Evaluations enough for the convergence rule: ``dynamic_intervals`` that evaluate at
-    the multiples of (window / (MIN_EVALUATIONS + 1)) within the last quarter of the
-    full-LR stage (at least ``MIN_EVALUATIONS + 1`` of them), then at the schedule's own
-    interval after the first drop; None when that interval gives them already (a paper 1x
-    evaluates every 1/9 of the run: once or twice in that quarter). mmengine applies an
-    interval from the iteration before its milestone, hence start + 1 and end + 2."""
+class JudgedEvaluations(NamedTuple):
+    """Extra evaluations every ``every`` iterations over the judged window [start, end]."""
+
+    start: int
+    end: int
+    every: int
+
+    def dynamic_intervals(self, val_interval: int) -> List[Tuple[int, int]]:
+        """mmengine's ``dynamic_intervals``: ``every`` in the window, the schedule's own
+        ``val_interval`` after it. mmengine applies an interval from the iteration before
+        its milestone, hence start + 1 and end + 2."""
+        return [(self.start + 1, self.every), (self.end + 2, val_interval)]
+
+
+def _judged_evaluations(schedule: Schedule) -> Optional[JudgedEvaluations]:
+    """Evaluations enough for the convergence rule: at the multiples of (window /
+    (MIN_EVALUATIONS + 1)) within the last quarter of the full-LR stage (at least
+    ``MIN_EVALUATIONS + 1`` of them); None when the schedule's own interval gives them
+    already (a paper 1x evaluates every 1/9 of the run: once or twice in that quarter)."""
     start, end = judged_window(_full_lr_end(schedule))
     if (end - start) // schedule.val_interval >= MIN_EVALUATIONS + 1:
         return None
-    every = max(1, (end - start) // (MIN_EVALUATIONS + 1))
-    return [(start + 1, every), (end + 2, schedule.val_interval)]
+    return JudgedEvaluations(start, end, max(1, (end - start) // (MIN_EVALUATIONS + 1)))
 
 
 def _schedule_settings(
     schedule: Schedule,
-    judged: Optional[List[Tuple[int, int]]],
+    judged: Optional[JudgedEvaluations],
     lr: Optional[float],
     total_batch: Optional[int],
 ) -> Dict[str, object]:
@@ -210,7 +221,8 @@ def _schedule_settings(
     rescale both from."""
     settings: Dict[str, object] = dict(schedule.config_settings())
     if judged:
-        settings['train_cfg'] = dict(settings['train_cfg'], dynamic_intervals=judged)
+        intervals = judged.dynamic_intervals(schedule.val_interval)
+        settings['train_cfg'] = dict(settings['train_cfg'], dynamic_intervals=intervals)
     if lr is not None:
         settings.update(
             optim_wrapper=dict(optimizer=dict(lr=float(f'{lr:.10g}'))),
@@ -254,7 +266,7 @@ def _base_template(recipe: Recipe, algorithm: str, norm: str, train_ann: str) ->
     )
 
 
-def _lr(recipe: Recipe, total_batch: Optional[int], custom_base: bool) -> Optional[float]:
+def _scaled_lr(recipe: Recipe, total_batch: Optional[int], custom_base: bool) -> Optional[float]:
     """The LR to write: the recipe's, linear in the batch, for the pack's own arms."""
     return None if custom_base or not total_batch else recipe.rule.lr_at(total_batch)
 
@@ -268,14 +280,6 @@ def _lr_note(recipe: Recipe, total_batch: Optional[int], lr: Optional[float]) ->
         f'{lr:g} ({rule.lr:g} at total batch {rule.batch}, x {total_batch} / '
         f'{rule.batch}: the same LR per image, as --auto-scale-schedule scales it)'
     )
-
-
-def _derived_schedules(
-    recipe: Recipe, lengths: Optional[Dict[str, float]], num_images: int, total_batch: int
-) -> Dict[str, Schedule]:
-    """Each arm's schedule by images seen (the recipe's default lengths unless given)."""
-    lengths = {**recipe.lengths, **(lengths or {})}
-    return {arm: recipe.rule.schedule(lengths[arm], num_images, total_batch) for arm in ARMS}
 
 
 def _config_paths(
@@ -301,6 +305,64 @@ def _config_paths(
         )
         for arm in ARMS
     }
+
+
+def _recipe_schedules(
+    recipe: Recipe,
+    lengths: Optional[Dict[str, float]],
+    summary: DatasetSummary,
+    total_batch: Optional[int],
+    until_converged: bool,
+) -> Dict[str, Schedule]:
+    """Each arm's schedule by images seen at ``total_batch``: ``lengths`` over the
+    recipe's defaults (until converged, its cap for both arms)."""
+    if not total_batch:
+        raise PairingError('the images-seen schedules need the batch: pass batch_per_gpu.')
+    defaults = dict.fromkeys(ARMS, recipe.cap) if until_converged else recipe.lengths
+    lengths = {**defaults, **(lengths or {})}
+    return {
+        arm: recipe.rule.schedule(lengths[arm], summary.num_train_images, total_batch)
+        for arm in ARMS
+    }
+
+
+def _arm_comments(
+    arm: str,
+    summary: DatasetSummary,
+    recipe: Recipe,
+    schedule: Schedule,
+    lr_note: str,
+    lr: Optional[float],
+    judged: Optional[JudgedEvaluations],
+    until_converged: bool,
+) -> List[str]:
+    """The header of an arm's file: what it is, and where each of its numbers comes from."""
+    comments = [
+        f'The {arm} arm of a paired experiment (tools/pair_experiment.py).',
+        regime(summary.num_train_images),
+        f'Recipe: {recipe.name} (--recipe).',
+        f'Schedule: {schedule.derivation}',
+        f'LR: {lr_note}',
+    ]
+    if lr is not None:
+        comments.append(
+            'The schedule and LR are for the total batch of auto_scale_schedule: '
+            'tools/train.py --auto-scale-schedule on another one rescales them from it.'
+        )
+    if until_converged:
+        comments.append(
+            'Until converged (--until-converged): the schedule above is the cap. '
+            'UntilConvergedHook ends the full-LR stage at the first evaluation at which '
+            'the convergence rule (mmrethink/utils/convergence_rule.py) holds, then '
+            'trains the same tail, and writes what it chose to work_dir/schedule.json.'
+        )
+    if judged:
+        comments.append(
+            f'Evaluations at the multiples of {judged.every} from {judged.start} to the first '
+            f'LR drop ({judged.end}): the convergence rule (mmrethink/analysis/convergence.py) '
+            f'judges this last quarter of the full-LR stage on at least {MIN_EVALUATIONS}.'
+        )
+    return comments
 
 
 def write_pair(
@@ -337,60 +399,30 @@ def write_pair(
     holds.
     """
     chosen = RECIPES[recipe]
-    algorithm = _algorithm(summary) if base is None else _base_algorithm(summary, base)
-    norm = norm or chosen.norm
     if depth not in (50, 101):
         raise PairingError(f'--depth {depth}: the pack has R50 and R101 arms; choose one.')
-    custom_base = base is not None
-    if not custom_base:
-        template = _base_template(chosen, algorithm, norm, summary.train_ann)
-        base = template.format(depth=depth, arm='{arm}')
+    algorithm = _algorithm(summary) if base is None else _base_algorithm(summary, base)
+    norm = norm or chosen.norm
+    arm_base = base or _base_template(chosen, algorithm, norm, summary.train_ann).format(
+        depth=depth, arm='{arm}'
+    )
     total_batch = gpus * batch_per_gpu if batch_per_gpu else None
     if schedules is None:
-        if not total_batch:
-            raise PairingError('the images-seen schedules need the batch: pass batch_per_gpu.')
-        if until_converged:
-            lengths = {**dict.fromkeys(ARMS, chosen.cap), **(lengths or {})}
-        schedules = _derived_schedules(chosen, lengths, summary.num_train_images, total_batch)
+        schedules = _recipe_schedules(chosen, lengths, summary, total_batch, until_converged)
     model_name = MODEL_NAMES[algorithm] + f'_r{depth}'
-    paths = _config_paths(
-        out_dir, name, base if custom_base else None, model_name, norm, chosen, schedules
-    )
+    paths = _config_paths(out_dir, name, base, model_name, norm, chosen, schedules)
     existing = [p for p in paths.values() if osp.exists(p)]
     if existing:
         raise PairingError(f'{existing[0]} exists; pass another --out (nothing is overwritten).')
-    lr = _lr(chosen, total_batch, custom_base)
+    lr = _scaled_lr(chosen, total_batch, base is not None)
     note = _lr_note(chosen, total_batch, lr)
-    also_loading = _also_loading(base, checkpoint_prefix) if custom_base and checkpoint else []
+    also_loading = _also_loading(base, checkpoint_prefix) if base and checkpoint else []
     os.makedirs(out_dir, exist_ok=True)
     for arm, path in paths.items():
-        comments = [
-            f'The {arm} arm of a paired experiment (tools/pair_experiment.py).',
-            regime(summary.num_train_images),
-            f'Recipe: {chosen.name} (--recipe).',
-            f'Schedule: {schedules[arm].derivation}',
-            f'LR: {note}',
-        ]
-        if lr is not None:
-            comments.append(
-                'The schedule and LR are for the total batch of auto_scale_schedule: '
-                'tools/train.py --auto-scale-schedule on another one rescales them from it.'
-            )
-        judged = None if until_converged else _judged_window_intervals(schedules[arm])
-        if until_converged:
-            comments.append(
-                'Until converged (--until-converged): the schedule above is the cap. '
-                'UntilConvergedHook ends the full-LR stage at the first evaluation at which '
-                'the convergence rule (mmrethink/utils/convergence_rule.py) holds, then '
-                'trains the same tail, and writes what it chose to work_dir/schedule.json.'
-            )
-        if judged:
-            start, end = judged_window(_full_lr_end(schedules[arm]))
-            comments.append(
-                f'Evaluations at the multiples of {judged[0][1]} from {start} to the first LR '
-                f'drop ({end}): the convergence rule (mmrethink/analysis/convergence.py) judges '
-                f'this last quarter of the full-LR stage on at least {MIN_EVALUATIONS}.'
-            )
+        judged = None if until_converged else _judged_evaluations(schedules[arm])
+        comments = _arm_comments(
+            arm, summary, chosen, schedules[arm], note, lr, judged, until_converged
+        )
         settings = dict(
             **_data_settings(summary, batch_per_gpu),
             model=_model_settings(
@@ -403,7 +435,7 @@ def write_pair(
                 settings['default_hooks'], until_converged=dict(type='UntilConvergedHook')
             )
         with open(path, 'w') as f:
-            f.write(arm_config_text(base.format(arm=arm), comments, settings))
+            f.write(arm_config_text(arm_base.format(arm=arm), comments, settings))
     return PairedConfigs(paths, schedules, note)
 
 

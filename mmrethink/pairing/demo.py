@@ -24,7 +24,7 @@ from mmengine.config import Config
 
 from mmrethink.analysis.runs import Run, load_run
 from mmrethink.datasets import make_classification_set, make_detection_set
-from mmrethink.engine.schedules import PAPER_RULE
+from mmrethink.engine.schedule_rules import PAPER_RULE
 from mmrethink.launching.parallel_runs import Job, cores
 from mmrethink.utils.arms import ARMS
 from mmrethink.utils.package_files import CONFIGS
@@ -59,7 +59,7 @@ ITERS_PER_1X = 900  # the demo's 1x: COCO's 90k iterations / 100, at batch 4
 
 
 def _schedule(multiple: float, val_interval: int, warmup_iters: int = 30) -> Dict[str, dict]:
-    """The paper's Nx at the demo's 1x (the drops of engine/schedules.py's rule)."""
+    """The paper's Nx at the demo's 1x (the drops of engine/schedule_rules.py's rule)."""
     max_iters, milestones = PAPER_RULE.length_rule(multiple, ITERS_PER_1X)
     return dict(
         train_cfg=dict(max_iters=max_iters, val_interval=val_interval),

@@ -5,15 +5,12 @@ read from the scalars mmengine writes, with the time left in the whole demo.
 """
 
 import os.path as osp
-import sys
 import time
 from typing import Dict, List, Optional
 
 from mmrethink.analysis.runs import BOX_AP, MASK_AP, ap_points
 from mmrethink.launching.parallel_runs import Job, JobFailed, run_jobs
-from mmrethink.utils.package_files import TOOLS
-
-TRAIN_TOOL = osp.join(TOOLS, 'train.py')
+from mmrethink.utils.package_files import train_command
 
 
 def say(message: str) -> None:
@@ -74,8 +71,9 @@ def progress_line(name: str, record: Dict, max_iters: int) -> Optional[str]:
 
 def train_job(name: str, config: str, work_dir: str, logs: str, max_iters: int) -> Job:
     """tools/train.py on ``config`` into ``work_dir``, logging to ``logs/<name>.log``."""
-    cmd = [sys.executable, TRAIN_TOOL, config, '--work-dir', work_dir]
-    return Job(name, cmd, work_dir, osp.join(logs, f'{name}.log'), max_iters)
+    return Job(
+        name, train_command(config, work_dir), work_dir, osp.join(logs, f'{name}.log'), max_iters
+    )
 
 
 def run_stage(clock: DemoClock, jobs: List[Job], threads: int) -> None:

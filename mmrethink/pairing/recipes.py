@@ -1,14 +1,14 @@
 """The recipes a paired experiment can follow: a schedule rule and the pack's arms.
 
 A recipe is a reference run on COCO train2017 (its :class:`ScheduleRule` in
-:mod:`mmrethink.engine.schedules`, which sizes its schedules to any dataset and total
+:mod:`mmrethink.engine.schedule_rules`, which sizes its schedules to any dataset and total
 batch by images seen) and the pack's arms that follow it: the paper's 1x
 (``configs/rethinking``) or Detectron2's LSJ 100 epochs (``configs/modern``).
 """
 
 from typing import Dict, NamedTuple, Tuple
 
-from mmrethink.engine.schedules import LSJ_RULE, PAPER_RULE, ScheduleRule
+from mmrethink.engine.schedule_rules import LSJ_RULE, PAPER_RULE, ScheduleRule
 
 
 class Recipe(NamedTuple):

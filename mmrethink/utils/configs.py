@@ -1,6 +1,26 @@
 """Reading mmengine configs: one walker, one answer to "does this init load weights?"."""
 
-from typing import Any, Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Tuple
+
+if TYPE_CHECKING:
+    from mmengine.config import Config
+
+# The dataloaders of a train-val-test config, each with its own dataset and pipeline.
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def read_config(name: str) -> 'Config':
+    """A config file, or a package's one named ``pkg::folder/file.py`` (mim's form)."""
+    from mmengine.config import Config
+    from mmengine.hub import get_config
+
+    return get_config(name) if '::' in name else Config.fromfile(name)
+
+
+def as_list(entry: Any) -> List[Any]:
+    """A config entry that may be one item or a list of them (``param_scheduler``,
+    a cascade's ``bbox_head``), as a list."""
+    return list(entry) if isinstance(entry, (list, tuple)) else [entry]
 
 
 def walk(node: Any, path: str = '') -> Iterator[Tuple[str, Any]]:

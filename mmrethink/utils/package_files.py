@@ -6,7 +6,19 @@ reads a config file finds it here, never by walking up from its own file.
 """
 
 import os.path as osp
+import sys
+from typing import List
 
 MIM_ROOT = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim')
 CONFIGS = osp.join(MIM_ROOT, 'configs')
 TOOLS = osp.join(MIM_ROOT, 'tools')
+
+
+def train_command(config: str, work_dir: str, processes: int = 1) -> List[str]:
+    """The launcher a user calls: ``tools/train.py`` for one process,
+    ``tools/dist_train.sh`` for more; options go after it."""
+    if processes > 1:
+        cmd = ['bash', osp.join(TOOLS, 'dist_train.sh'), config, str(processes)]
+    else:
+        cmd = [sys.executable, osp.join(TOOLS, 'train.py'), config]
+    return cmd + ['--work-dir', work_dir]

@@ -12,7 +12,7 @@ import argparse
 from mmengine.config import Config, DictAction
 
 import mmrethink  # noqa: F401  registers the mmrethink:: scope
-from mmrethink.engine.schedules import scale_schedule_to_batch, total_batch_size
+from mmrethink.launching.batch_scaling import scale_schedule_to_batch, total_batch_size
 from mmrethink.utils.configs import backbone_checkpoint
 
 

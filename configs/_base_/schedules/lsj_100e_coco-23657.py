@@ -3,7 +3,7 @@ _base_ = './lsj_100e.py'
 # 100 ep of one fifth of COCO: 23657 = 118287 / 5 train2017 images, seeded subset
 # (instances_train2017_23657_seed0.json: python tools/make_coco_subset.py
 # data/coco/annotations/instances_train2017.json --num-images 23657 --seed 0).
-# Images-seen rule (mmrethink/engine/schedules.py LSJ_RULE.schedule):
+# Images-seen rule (mmrethink/engine/schedule_rules.py LSJ_RULE.schedule):
 # as many passes over each training image as 100 ep on COCO (184375 x 64 / 118287 =
 # 99.76), at the same batch 64, so iterations, drops and the evaluation interval
 # scale by 23657 / 118287: 184375 -> 36874, 163889 -> 32777, 177546 -> 35509,

@@ -142,14 +142,14 @@ class ArmGuardHook(Hook):
     def before_run(self, runner: 'Runner') -> None:
         """Refuse a config that contradicts the arm, before any weight is loaded."""
         cfg = runner.cfg
-        errors = self._frozen(cfg.model, runner.model)
+        errors = self._freezing_errors(cfg.model, runner.model)
         if self.arm == 'scratch':
-            errors += self._loaded_weights(cfg)
+            errors += self._loading_errors(cfg)
         else:
-            errors += self._checkpoint_missing(cfg.model)
+            errors += self._checkpoint_errors(cfg.model)
         resumed = checkpoint_to_resume(runner)
         if resumed is not None:
-            errors += self._other_arm(resumed, runner.experiment_name)
+            errors += self._resume_errors(resumed, runner.experiment_name)
         if errors:
             raise ArmMisconfigured(f'{self.arm} arm refused to start:\n- ' + '\n- '.join(errors))
 
@@ -217,7 +217,7 @@ class ArmGuardHook(Hook):
         extra = blocks_beyond(state, backbone.state_dict())
         return 1 - len(missing) / max(len(needed), 1), missing, extra
 
-    def _other_arm(self, path: str, experiment: str) -> List[str]:
+    def _resume_errors(self, path: str, experiment: str) -> List[str]:
         """An error if the checkpoint at ``path`` was written by another arm (or says not)."""
         if '://' not in path and not osp.isfile(path):
             return [
@@ -251,7 +251,7 @@ class ArmGuardHook(Hook):
             return None
         return hooks.get('arm_guard', {}).get('arm')
 
-    def _frozen(self, model_cfg: dict, model: nn.Module) -> List[str]:
+    def _freezing_errors(self, model_cfg: dict, model: nn.Module) -> List[str]:
         limit = MAX_FROZEN_STAGES[self.arm]
         errors = []
         for path, value in walk(model_cfg, 'model'):
@@ -275,7 +275,7 @@ class ArmGuardHook(Hook):
         return errors
 
     @staticmethod
-    def _loaded_weights(cfg) -> List[str]:
+    def _loading_errors(cfg) -> List[str]:
         errors = []
         if cfg.get('load_from') and not cfg.get('resume'):
             errors.append(
@@ -290,7 +290,7 @@ class ArmGuardHook(Hook):
         return errors
 
     @staticmethod
-    def _checkpoint_missing(model_cfg: dict) -> List[str]:
+    def _checkpoint_errors(model_cfg: dict) -> List[str]:
         init_cfg = backbone_checkpoint(model_cfg)
         if init_cfg is None or not init_cfg.get('checkpoint'):
             return [

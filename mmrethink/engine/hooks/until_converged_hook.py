@@ -48,7 +48,7 @@ class UntilConvergedHook(Hook):
     Table 1); this asks the rule of one run instead. The schedule written in the config
     is the cap: its first LR drop ends the full-LR stage at the latest, and its two tail
     stages (the Nx rule's 40k iterations at LR/10 and 20k at LR/100 per 90k of a 1x,
-    i.e. 4/9 and 2/9 of a 1x, as :data:`mmrethink.engine.schedules.PAPER_RULE` sizes
+    i.e. 4/9 and 2/9 of a 1x, as :data:`mmrethink.engine.schedule_rules.PAPER_RULE` sizes
     them) follow wherever the stage ends. At each evaluation the rule of
     :mod:`mmrethink.utils.convergence_rule` is asked of the AP so far, over the last
     quarter of the stage so far; once it holds, the LR drops after that iteration and

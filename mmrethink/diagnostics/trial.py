@@ -19,16 +19,23 @@ from typing import Optional
 
 import torch
 from mmengine.config import Config
-from mmengine.hub import get_config
 from mmengine.registry import DefaultScope
 
 from mmrethink.datasets import make_detection_set, make_keypoint_set, make_voc_set
 from mmrethink.datasets.coco_check import load_coco
 from mmrethink.datasets.coco_subset import make_subset
-from mmrethink.utils.configs import backbone_checkpoint, is_checkpoint_init, typed_dicts, walk
+from mmrethink.launching.launch import SYNC_NORMS
+from mmrethink.utils.configs import (
+    DATALOADERS,
+    as_list,
+    backbone_checkpoint,
+    is_checkpoint_init,
+    read_config,
+    typed_dicts,
+    walk,
+)
 from mmrethink.utils.package_files import CONFIGS
 
-from .launch import SYNC_NORMS
 from .shrink import shrink_images, shrink_model
 
 # One leaf of each family: scratch and pretrained x GN and SyncBN x Mask and Faster
@@ -96,7 +103,7 @@ def _repoint(path: str, data_root: str) -> str:
 
 
 def _point_at(cfg: Config, data_root: str) -> None:
-    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    for split in DATALOADERS:
         for dataset in typed_dicts(cfg[split], *DATASET_TYPES):
             dataset['data_root'] = _repoint(dataset['data_root'], data_root)
             ann_file = osp.join(dataset['data_root'], dataset['ann_file'])
@@ -138,7 +145,7 @@ def _short_schedule(cfg: Config, iters: int, checkpoint_interval: int) -> None:
     cfg.train_cfg.update(max_iters=iters, val_interval=iters)
     cfg.train_cfg.pop('dynamic_intervals', None)
     schedulers = cfg.param_scheduler
-    for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+    for scheduler in as_list(schedulers):
         if 'warmup_iters' in scheduler:
             scheduler.warmup_iters = min(scheduler.warmup_iters, 2)
         if 'milestones' in scheduler:
@@ -206,7 +213,7 @@ def trial_config(
     at toy width and ``short_side``-pixel images. A pretrained arm's backbone file is
     made in ``checkpoint_dir``. With ``empty_rank`` (COCO families), images are drawn
     in order and every second one has no object (:func:`_empty_odd_images`)."""
-    cfg = get_config(config) if '::' in config else Config.fromfile(config)
+    cfg = read_config(config)
     _point_at(cfg, data_root)
     if empty_rank:
         [dataset] = typed_dicts(cfg.train_dataloader, 'CocoDataset')
@@ -219,7 +226,7 @@ def trial_config(
     # After a few iterations every score is below the usual 0.05: keep all detections,
     # so the evaluation has something to match.
     cfg.model.test_cfg.rcnn.score_thr = 0.0
-    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    for split in DATALOADERS:
         cfg[split].update(
             batch_size=batch_size if split == 'train_dataloader' else 1,
             num_workers=num_workers,
@@ -242,8 +249,3 @@ def write_trial_config(cfg: Config, config: str, out_dir: str) -> str:
     path = osp.join(out_dir, osp.basename(config.split('::')[-1]))
     cfg.dump(path)
     return path
-
-
-def metric_prefix(cfg: Config) -> str:
-    """The prefix of the metrics the config's evaluator logs."""
-    return 'pascal_voc' if cfg.val_evaluator['type'] == 'VOCMetric' else 'coco'

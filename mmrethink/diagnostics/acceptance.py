@@ -1,6 +1,6 @@
 """Does this machine run the pack? Each arm family trained a few iterations, timed.
 
-What ``tools/check_gpu.py`` runs: every family of :mod:`mmrethink.launching.trial` on
+What ``tools/check_gpu.py`` runs: every family of :mod:`mmrethink.diagnostics.trial` on
 generated COCO- and VOC-layout data, through the real launchers (``tools/train.py`` for
 one process, ``tools/dist_train.sh`` for N), with and without ``--fast`` on GPUs, plus
 an N-process run of each SyncBN pretrained arm (the paper's and LSJ's) in which one
@@ -14,17 +14,16 @@ import glob
 import os.path as osp
 import statistics
 import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
-from mmrethink.utils.package_files import TOOLS
+from mmrethink.launching.fast_path import amp_dtype
+from mmrethink.utils.package_files import train_command
 from mmrethink.utils.scalars import ScalarsReader
 
-from .fast_path import amp_dtype
 from .trial import family_config_path, trial_config, write_trial_config
 
 # A few iterations take seconds to a minute; a hang is reported, not waited out.
@@ -71,11 +70,7 @@ def plan(families: Sequence[str], processes: int, on_gpu: bool) -> List[Check]:
 
 def command(check: Check, config: str, work_dir: str) -> List[str]:
     """The launcher a user would call for this check."""
-    if check.processes > 1:
-        cmd = ['bash', osp.join(TOOLS, 'dist_train.sh'), config, str(check.processes)]
-    else:
-        cmd = [sys.executable, osp.join(TOOLS, 'train.py'), config]
-    return cmd + ['--work-dir', work_dir] + (['--fast'] if check.fast else [])
+    return train_command(config, work_dir, check.processes) + (['--fast'] if check.fast else [])
 
 
 def timing(work_dir: str, batch: int, processes: int) -> Dict[str, Optional[float]]:

@@ -12,7 +12,7 @@ Peak memory is measured per config in a separate process (in one process the con
 models and optimizer states would all count towards every row's peak), started as this
 module's entry point::
 
-    python -m mmrethink.launching.benchmark CONFIG --result FILE [options]
+    python -m mmrethink.diagnostics.benchmark CONFIG --result FILE [options]
 
 which trains CONFIG alone for a few iterations and writes ``{"peak_mem_mb": ...,
 "dataset": ...}`` (CUDA ``max_memory_allocated`` on a GPU, the peak RSS on CPU) to FILE.
@@ -28,23 +28,22 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.hub import get_config
 from mmengine.runner import IterBasedTrainLoop, Runner
 
 from mmrethink.datasets import DETECTION_SHAPES, make_detection_set
+from mmrethink.diagnostics.runner_stepping import start_training
+from mmrethink.diagnostics.shrink import shrink_images, shrink_model
 from mmrethink.launching.fast_path import amp_requested, enable_amp, enable_fast_path
 from mmrethink.launching.launch import sync_bn_fallback
-from mmrethink.launching.runner_stepping import start_training
-from mmrethink.launching.shrink import shrink_images, shrink_model
-from mmrethink.utils.configs import typed_dicts
+from mmrethink.utils.configs import as_list, read_config, typed_dicts
 
 SHRUNK_SHORT_SIDE = 256
-ENTRY_POINT = 'mmrethink.launching.benchmark'  # python -m, for the memory runs
+ENTRY_POINT = 'mmrethink.diagnostics.benchmark'  # python -m, for the memory runs
 # The folder holding mmrethink/, so that the memory runs import this same code.
 PACKAGE_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -65,18 +64,23 @@ class BenchOptions:
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     """The options of ``tools/benchmark_train.py`` and of this module's entry point."""
-    parser.add_argument('--iters', type=int, default=30, help='timed iterations per config')
-    parser.add_argument('--warmup', type=int, default=5)
+    parser.add_argument(
+        '--iters', type=int, default=BenchOptions.iters, help='timed iterations per config'
+    )
+    parser.add_argument('--warmup', type=int, default=BenchOptions.warmup)
     parser.add_argument('--shrink', action='store_true', help='toy-width model, 256-px images')
     parser.add_argument(
         '--synthetic',
         type=int,
-        default=64,
+        default=BenchOptions.synthetic,
         help='generated training images when --data-root is not given',
     )
     parser.add_argument('--data-root', help='a COCO-format root (default: synthetic data)')
     parser.add_argument(
-        '--workers', type=int, default=0, help='dataloader workers (0: loading is timed in-process)'
+        '--workers',
+        type=int,
+        default=BenchOptions.workers,
+        help='dataloader workers (0: loading is timed in-process)',
     )
     parser.add_argument('--fast', action='store_true', help='tools/train.py --fast settings')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -84,21 +88,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 def options_from(args: argparse.Namespace) -> BenchOptions:
     """The :class:`BenchOptions` of parsed :func:`add_options` arguments."""
-    return BenchOptions(
-        args.iters,
-        args.warmup,
-        args.shrink,
-        args.synthetic,
-        args.data_root,
-        args.workers,
-        args.fast,
-        args.cfg_options,
-    )
-
-
-def load(config: str) -> Config:
-    """A config file, or a package's one named ``pkg::folder/file.py`` (mim's form)."""
-    return get_config(config) if '::' in config else Config.fromfile(config)
+    return BenchOptions(**{f.name: getattr(args, f.name) for f in fields(BenchOptions)})
 
 
 def display_name(config: str) -> str:
@@ -113,7 +103,7 @@ def prepare(config: str, args: BenchOptions, data_root: str, work_dir: str) -> C
     With ``--data-root`` the config's own dataset (annotation file, classes, pipeline)
     is read from that root; without it, from the generated shapes set.
     """
-    cfg = load(config)
+    cfg = read_config(config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     sync_bn_fallback(cfg, 'benchmark in one process')
@@ -142,8 +132,7 @@ def prepare(config: str, args: BenchOptions, data_root: str, work_dir: str) -> C
             data_prefix=dict(img='train/'),
             metainfo=dict(classes=DETECTION_SHAPES),
         )
-        heads = cfg.model.roi_head.bbox_head
-        for head in heads if isinstance(heads, list) else [heads]:
+        for head in as_list(cfg.model.roi_head.bbox_head):
             head.num_classes = len(DETECTION_SHAPES)
         if cfg.model.roi_head.get('mask_head'):
             cfg.model.roi_head.mask_head.num_classes = len(DETECTION_SHAPES)

@@ -5,7 +5,7 @@ from typing import Any, Dict
 
 from mmengine.config import Config
 
-from mmrethink.utils.configs import typed_dicts
+from mmrethink.utils.configs import DATALOADERS, as_list, typed_dicts
 
 # Transforms whose sizes set the image size, and their size keys.
 SIZED_TRANSFORMS = ('Resize', 'RandomResize', 'RandomChoiceResize', 'RandomCrop')
@@ -35,8 +35,7 @@ def shrink_model(model: Dict) -> Dict:
     model.rpn_head.update(in_channels=features, feat_channels=32)
     roi = model.roi_head
     roi.bbox_roi_extractor.out_channels = features
-    heads = roi.bbox_head if isinstance(roi.bbox_head, list) else [roi.bbox_head]
-    for head in heads:
+    for head in as_list(roi.bbox_head):
         head.update(in_channels=features, conv_out_channels=32, fc_out_channels=64)
     if roi.get('mask_head'):
         roi.mask_roi_extractor.out_channels = 32
@@ -45,10 +44,7 @@ def shrink_model(model: Dict) -> Dict:
         roi.keypoint_roi_extractor.out_channels = 32
         roi.keypoint_head.update(in_channels=32, conv_out_channels=32)
     model.train_cfg.rpn.sampler.num = 64
-    stages = (
-        model.train_cfg.rcnn if isinstance(model.train_cfg.rcnn, list) else [model.train_cfg.rcnn]
-    )
-    for stage in stages:
+    for stage in as_list(model.train_cfg.rcnn):
         stage.sampler.num = 32
     return model
 
@@ -65,7 +61,7 @@ def shrink_images(cfg: Config, short_side: int) -> None:
     and its ranges: a multi-scale pipeline stays multi-scale, a crop stays a crop, at
     toy size."""
     factor = short_side / PAPER_SHORT_SIDE
-    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'tta_pipeline'):
+    for split in (*DATALOADERS, 'tta_pipeline'):
         for step in typed_dicts(cfg.get(split) or {}, *SIZED_TRANSFORMS):
             for key in SIZE_KEYS:
                 if key in step:

@@ -23,9 +23,7 @@ batch 64, drops at 8/9 and 26/27). One code path derives every number:
 
 from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
-from mmengine.config import Config, ConfigDict
-from mmengine.logging import print_log
-from mmengine.optim.scheduler.param_scheduler import INF
+from mmengine.config import Config
 
 # The reference runs' dataset: the paper's 1x = 90k iterations x 16 images = 1.44M
 # images = 12.17 passes over COCO train2017.
@@ -85,7 +83,7 @@ class ScheduleRule(NamedTuple):
     reference_iters: int  # of the reference run, at ``batch``
     batch: int  # the reference run's total batch
     length_rule: Callable[[float, float], Lengths]  # (length, iterations of one unit)
-    drops: Callable[[float], str]  # where ``length_rule`` drops the LR, in words
+    describe_drops: Callable[[float], str]  # where ``length_rule`` drops the LR, in words
     warmup_iters: int  # at ``batch``, in the reference run
     warmup_follows_length: bool  # Detectron2's warm-up is a fraction of the run
     val_interval: int  # at ``batch`` on COCO
@@ -143,8 +141,8 @@ class ScheduleRule(NamedTuple):
             f'{self.reference_iters} x {self.batch} / {derived.batch} x '
             f'{num_images} / {COCO_TRAIN_IMAGES} = {unit_iters:.0f} iterations, so '
             f'{self.unit.format(length)} = {derived.max_iters} iterations; LR drops '
-            f'{self.drops(length)}: {list(derived.milestones)}; warm-up {derived.warmup_iters} '
-            f'iterations ({self.warmup_iters} at batch {self.batch} in '
+            f'{self.describe_drops(length)}: {list(derived.milestones)}; warm-up '
+            f'{derived.warmup_iters} iterations ({self.warmup_iters} at batch {self.batch} in '
             f'{reference}{fraction}, at most a tenth of the run); evaluation and checkpoint '
             f'every {derived.val_interval} ({self.val_interval} at batch '
             f'{self.batch} on COCO, scaled alike).'
@@ -190,7 +188,7 @@ PAPER_RULE = ScheduleRule(
     reference_iters=90_000,
     batch=16,
     length_rule=_paper_lengths,
-    drops=_paper_drops,
+    describe_drops=_paper_drops,
     warmup_iters=500,  # Detectron's SOLVER.WARM_UP_ITERS
     warmup_follows_length=False,
     val_interval=10_000,  # 9 per 1x
@@ -203,7 +201,7 @@ LSJ_RULE = ScheduleRule(
     reference_iters=LSJ_ITERS_PER_100EP,
     batch=64,
     length_rule=_lsj_lengths,
-    drops=_lsj_drops,
+    describe_drops=_lsj_drops,
     warmup_iters=500,
     warmup_follows_length=True,
     val_interval=5000,
@@ -211,79 +209,7 @@ LSJ_RULE = ScheduleRule(
 )
 
 
-def total_batch_size(cfg: Config, world_size: int) -> int:
-    """Images per iteration over all processes."""
-    return world_size * cfg.train_dataloader.batch_size
-
-
 def schedule_batch(cfg: Config) -> int:
     """The total batch ``cfg``'s schedule numbers are written for
     (``auto_scale_schedule.base_batch_size``; the paper's 16 where a config has none)."""
     return cfg.get('auto_scale_schedule', {}).get('base_batch_size', PAPER_RULE.batch)
-
-
-def scale_schedule_to_batch(cfg: Config, world_size: int) -> None:
-    """Rescale ``cfg`` in place from :func:`schedule_batch` to the real total batch.
-
-    Iterations, LR milestones, scheduler bounds, warm-up, checkpoint and validation
-    intervals (``val_begin`` and ``dynamic_intervals`` too) are scaled by
-    :func:`scaled_iters` with base/real and the LR by :func:`scaled_lr`, so the run sees
-    the same images with the same LR per image. MMEngine's ``auto_scale_lr`` scales only
-    the LR; it must be off when this is on, or the LR would be scaled twice.
-    """
-    base_batch = schedule_batch(cfg)
-    real_batch = total_batch_size(cfg, world_size)
-    if cfg.get('auto_scale_lr', {}).get('enable', False):
-        raise ValueError(
-            'auto_scale_schedule and auto_scale_lr are both enabled; the LR would be '
-            'scaled twice. Drop --auto-scale-lr (auto_scale_schedule scales the LR too).'
-        )
-    if real_batch == base_batch:
-        print_log(
-            f'auto_scale_schedule: total batch {real_batch} equals the base '
-            'batch, schedule unchanged.',
-            logger='current',
-        )
-        return
-    batch_ratio = base_batch / real_batch
-
-    def scaled(iters: int) -> int:
-        return scaled_iters(iters, batch_ratio)
-
-    train_cfg = cfg.train_cfg
-    before = train_cfg.max_iters
-    train_cfg.max_iters = scaled(before)
-    for key in ('val_interval', 'val_begin'):
-        if key in train_cfg:
-            train_cfg[key] = scaled(train_cfg[key])
-    if train_cfg.get('dynamic_intervals'):
-        train_cfg.dynamic_intervals = [
-            (scaled(start), scaled(interval)) for start, interval in train_cfg.dynamic_intervals
-        ]
-    checkpoint = cfg.get('default_hooks', {}).get('checkpoint')
-    if checkpoint is not None and 'interval' in checkpoint:
-        checkpoint.interval = scaled(checkpoint.interval)
-    schedulers = cfg.param_scheduler
-    for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
-        _scale_scheduler(scheduler, scaled)
-    optimizer = cfg.optim_wrapper.optimizer
-    optimizer.lr = scaled_lr(optimizer.lr, base_batch, real_batch)
-    print_log(
-        f'auto_scale_schedule: total batch {real_batch} (base {base_batch}): '
-        f'max_iters {before} -> {cfg.train_cfg.max_iters}, '
-        f'schedulers {schedulers}, lr {optimizer.lr:g}',
-        logger='current',
-    )
-
-
-def _scale_scheduler(scheduler: ConfigDict, scaled: Callable[[int], int]) -> None:
-    if scheduler.get('by_epoch', False):
-        raise ValueError(
-            f'auto_scale_schedule works on iteration-based schedules; {scheduler.type} '
-            "has by_epoch=True. Use the pack's WarmupMultiStepLR or set by_epoch=False."
-        )
-    for key in ('begin', 'end', 'warmup_iters'):
-        if key in scheduler and scheduler[key] != INF:  # mmengine's "until the end"
-            scheduler[key] = scaled(scheduler[key])
-    if 'milestones' in scheduler:
-        scheduler.milestones = [scaled(m) for m in scheduler.milestones]
