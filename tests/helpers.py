@@ -72,6 +72,18 @@ def train_cmd(config: str, work_dir: str, options: List[str], *extra: str) -> Li
     ]
 
 
+def build_model(model_cfg: Dict, init: bool = False):
+    """Build (and initialize) a model in mmdet's scope, as the Runner does."""
+    from mmdet.registry import MODELS
+    from mmengine.registry import DefaultScope
+
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(model_cfg)
+        if init:
+            model.init_weights()
+    return model
+
+
 def shapes_config_options(root: str) -> List[str]:
     """``--cfg-options`` pointing the demo configs' loaders and evaluators at ``root``."""
     root = root.rstrip('/') + '/'

@@ -9,7 +9,7 @@ import pytest
 import torch
 from mmengine.registry import DefaultScope
 
-from helpers import REPO, load_config
+from helpers import REPO, build_model, load_config
 from mmrethink.engine.hooks.arm_guard_hook import ArmGuardHook, ArmMisconfigured
 from mmrethink.engine.schedule_rules import PAPER_RULE
 from mmrethink.launching.launch import sync_bn_fallback
@@ -20,16 +20,6 @@ CONFIGS = {
     if '_base_' not in p
 }
 VOC = [n for n in CONFIGS if 'voc' in n]
-
-
-def build(model_cfg, init: bool = False):
-    from mmdet.registry import MODELS
-
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        model = MODELS.build(model_cfg)
-        if init:
-            model.init_weights()
-    return model
 
 
 def _voc_tree(root: str) -> None:
@@ -68,9 +58,9 @@ def test_voc_never_evaluates_on_training_images(name, tmp_path):
         train = cfg.train_dataloader.dataset
         for part in train.datasets:
             part.data_root = root
-        train_set = DATASETS.build(train)
+        train_set = DATASETS.build_model(train)
         cfg.val_dataloader.dataset.data_root = root
-        val_set = DATASETS.build(cfg.val_dataloader.dataset)
+        val_set = DATASETS.build_model(cfg.val_dataloader.dataset)
     trained = {train_set.get_data_info(i)['img_path'] for i in range(len(train_set))}
     evaluated = {val_set.get_data_info(i)['img_path'] for i in range(len(val_set))}
     assert len(trained) == 4 and len(evaluated) == 2
@@ -99,7 +89,7 @@ def _torchvision_layout_file(path: str, depth: int) -> str:
     """An ImageNet BN ResNet as torchvision hosts it: mmdet's ResNet uses torchvision's
     key names (conv1, bn1, layerN.i.convK/bnK, downsample.0/1); the hosted files add the
     classifier (fc) and carry no num_batches_tracked."""
-    backbone = build(dict(type='ResNet', depth=depth, norm_cfg=dict(type='BN')))
+    backbone = build_model(dict(type='ResNet', depth=depth, norm_cfg=dict(type='BN')))
     state = {
         k: v for k, v in backbone.state_dict().items() if not k.endswith('num_batches_tracked')
     }
@@ -111,7 +101,7 @@ def _torchvision_layout_file(path: str, depth: int) -> str:
 def test_guard_accepts_a_torchvision_bn_checkpoint_and_refuses_another_depth(tmp_path):
     cfg = load_config(CONFIGS['mask-rcnn_r50-pretrained_fpn_syncbn-all_1x_coco'])
     sync_bn_fallback(cfg, 'test')
-    model = build(cfg.model)
+    model = build_model(cfg.model)
     r50 = _torchvision_layout_file(str(tmp_path / 'resnet50.pth'), 50)
     init_cfg = dict(cfg.model.backbone.init_cfg, checkpoint=r50)
     assert ArmGuardHook.checkpoint_coverage(model.backbone, init_cfg) == (1.0, [], [])
@@ -119,7 +109,7 @@ def test_guard_accepts_a_torchvision_bn_checkpoint_and_refuses_another_depth(tmp
     runner = type('Runner', (), dict(cfg=cfg, model=model, iter=0))
     ArmGuardHook('pretrained').before_train(runner)
     cfg.model.backbone.depth = 101  # the R101 arm given the R50 file
-    runner.model = build(cfg.model)
+    runner.model = build_model(cfg.model)
     with pytest.raises(ArmMisconfigured, match='provides only'):
         ArmGuardHook('pretrained').before_train(runner)
     # The R50 arm given the R101 file: every R50 key is there, 17 more blocks too.
@@ -152,9 +142,10 @@ def test_1x_is_detectrons_and_longer_schedules_drop_at_the_last_60k_and_20k():
 @pytest.mark.parametrize('name', sorted(n for n in CONFIGS if 'shapes' not in n))
 def test_pretrained_arms_freeze_stem_and_res2_scratch_arms_nothing(name):
     cfg = load_config(CONFIGS[name])
-    expected = 1 if '-pretrained_' in name else -1  # Detectron FREEZE_AT 2 / 0
+    # Detectron FREEZE_AT 2 / 0 (a VGG: conv1 and conv2, its StopGradient after pool2)
+    expected = 1 if '-pretrained_' in name else -1
     assert cfg.model.backbone.frozen_stages == expected
-    assert not cfg.model.backbone.norm_eval
+    assert not cfg.model.backbone.get('norm_eval', False)  # a VGG has no norms to freeze
 
 
 def _mini_runner(frozen_stages: int, checkpoint=None):
@@ -164,7 +155,7 @@ def _mini_runner(frozen_stages: int, checkpoint=None):
     if checkpoint:
         cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint)
     # A fresh run: no resume, so its work dir is never read.
-    return type('Runner', (), dict(cfg=cfg, model=build(cfg.model), work_dir=None))
+    return type('Runner', (), dict(cfg=cfg, model=build_model(cfg.model), work_dir=None))
 
 
 def test_guard_lets_the_pretrained_arm_freeze_what_detectron_froze_and_no_more():
@@ -176,7 +167,9 @@ def test_guard_lets_the_pretrained_arm_freeze_what_detectron_froze_and_no_more()
 
 def test_initialization_matches_detectron2_component_by_component():
     """Measured std of each part of the full-size R50 GN Mask R-CNN (80 classes)."""
-    model = build(load_config(CONFIGS['mask-rcnn_r50-scratch_fpn_gn-all_3x_coco']).model, init=True)
+    model = build_model(
+        load_config(CONFIGS['mask-rcnn_r50-scratch_fpn_gn-all_3x_coco']).model, init=True
+    )
 
     def std(layer):
         return layer.weight.std().item()
@@ -217,7 +210,7 @@ def test_biases_train_at_twice_the_lr_without_weight_decay():
 
     cfg = load_config(CONFIGS['mask-rcnn_r50-scratch_fpn_gn-all_3x_coco'])
     mini = load_config(CONFIGS['mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes'])
-    model = build(mini.model)
+    model = build_model(mini.model)
     with DefaultScope.overwrite_default_scope('mmdet'):
         optim = build_optim_wrapper(model, cfg.optim_wrapper)
     groups = {id(p): g for g in optim.optimizer.param_groups for p in g['params']}
@@ -234,10 +227,10 @@ def test_biases_train_at_twice_the_lr_without_weight_decay():
 def test_init_keeps_the_msra_everywhere_option():
     cfg = load_config(CONFIGS['mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes'])
     cfg.model.init_cfg = dict(type='Detectron2Init', convs=dict(neck='msra', rpn_head='msra'))
-    model = build(cfg.model, init=True)
+    model = build_model(cfg.model, init=True)
     for conv in (model.neck.lateral_convs[3].conv, model.rpn_head.rpn_conv):
         fan_out = conv.weight.shape[0] * conv.weight[0, 0].numel()
         assert conv.weight.std().item() == pytest.approx((2 / fan_out) ** 0.5, rel=0.1)
     cfg.model.init_cfg = dict(type='Detectron2Init', convs=dict(neck='xavier'))
     with pytest.raises(ValueError, match="unknown conv rules {'neck': 'xavier'}"):
-        build(cfg.model, init=True)
+        build_model(cfg.model, init=True)

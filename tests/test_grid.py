@@ -7,13 +7,13 @@ import re
 import sys
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Dict, Tuple
+from typing import Tuple
 
 import pytest
 import torch
 from mmengine.registry import DefaultScope
 
-from helpers import REPO, load_config, run
+from helpers import REPO, build_model, load_config, run
 from mmrethink.diagnostics.shrink import shrink_model
 from mmrethink.engine.hooks.arm_guard_hook import (
     MAX_FROZEN_STAGES,
@@ -35,23 +35,12 @@ LEAVES = sorted(
 NAMES = {osp.splitext(osp.basename(p))[0]: p for p in LEAVES}
 
 
-def build(cfg_model: Dict, init: bool = False):
-    """Build (and initialize) a model in mmdet's scope, as the Runner does."""
-    from mmdet.registry import MODELS
-
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        model = MODELS.build(cfg_model)
-        if init:
-            model.init_weights()
-    return model
-
-
 @lru_cache(maxsize=None)
 def param_shapes(name: str) -> Tuple:
     """Build a config's full-size model once; keep only its parameter shapes."""
     cfg = load_config(NAMES[name])
     sync_bn_fallback(cfg, 'test')  # SyncBN layers cannot be built without a process group
-    model = build(cfg.model)
+    model = build_model(cfg.model)
     may_freeze = frozen_stage_prefixes(
         MAX_FROZEN_STAGES[cfg.default_hooks.arm_guard.arm], model.backbone
     )
@@ -227,7 +216,7 @@ def _mini_detector(**init_kwargs):
         osp.join(REPO, 'configs', 'demo', 'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes.py')
     )
     cfg.model.init_cfg.update(init_kwargs)
-    return cfg, build(cfg.model, init=True)
+    return cfg, build_model(cfg.model, init=True)
 
 
 def test_init_zero_init_last_norm_only_when_asked():
@@ -245,7 +234,7 @@ def test_init_keeps_a_pretrained_backbone(tmp_path):
         checkpoint,
     )
     cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint, prefix='backbone.')
-    model = build(cfg.model, init=True)
+    model = build_model(cfg.model, init=True)
     for key, value in source.backbone.state_dict().items():
         assert torch.equal(model.backbone.state_dict()[key], value), key
 
@@ -270,14 +259,14 @@ def test_guard_refuses_scratch_with_weights_or_frozen_layers(tmp_path):
         guard.before_run(_fake_runner(bad, model))
     bad = copy.deepcopy(cfg)
     bad.model.backbone.frozen_stages = 1
-    frozen = build(bad.model)
+    frozen = build_model(bad.model)
     with pytest.raises(ArmMisconfigured, match='frozen_stages=1 .* set it to -1'):
         guard.before_run(_fake_runner(bad, frozen))
     bad = copy.deepcopy(cfg)
     bad.model.backbone.norm_cfg = dict(type='BN')
     bad.model.backbone.norm_eval = True
     with pytest.raises(ArmMisconfigured, match='norm_eval=True'):
-        guard.before_run(_fake_runner(bad, build(bad.model)))
+        guard.before_run(_fake_runner(bad, build_model(bad.model)))
 
 
 def test_guard_refuses_pretrained_whose_checkpoint_does_not_exist(tmp_path):
@@ -317,7 +306,7 @@ def _one_iteration_shrunk(name: str) -> None:
     model_cfg.backbone.init_cfg = None
     for head in typed_dicts(model_cfg, 'VGGFCBBoxHead'):
         head.fcs_init_cfg = None
-    model = build(model_cfg, init=True)
+    model = build_model(model_cfg, init=True)
     model.train()
     with DefaultScope.overwrite_default_scope('mmdet'):
         optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)

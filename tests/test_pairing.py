@@ -2,6 +2,7 @@
 
 import glob
 import json
+import os
 import os.path as osp
 import re
 import shutil
@@ -10,7 +11,7 @@ import sys
 import pytest
 import torch
 
-from helpers import REPO, evaluated_iterations, load_config, run
+from helpers import REPO, checkout_env, evaluated_iterations, load_config, run
 from mmrethink.analysis.claims import PairComparison, pair_details
 from mmrethink.analysis.runs import Run
 from mmrethink.datasets.coco_check import CocoDatasetError
@@ -343,7 +344,10 @@ def test_run_trains_both_arms_and_writes_the_report(gpus, shapes, tmp_path):
             'train_dataloader.persistent_workers=False',
             'val_dataloader.num_workers=0',
             'val_dataloader.persistent_workers=False',
-        ]
+        ],
+        # As a user runs .venv/bin/python tools/pair_experiment.py, nothing activated:
+        # the launcher's processes must use that interpreter, not `python` on PATH.
+        env=dict(checkout_env(PATH=os.environ['PATH']), VIRTUAL_ENV=''),
     )
     assert 'scarce' in proc.stdout and 'tools/dist_train.sh' in proc.stdout
     report = osp.join(out, 'report')

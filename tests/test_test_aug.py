@@ -130,6 +130,28 @@ def test_cascade_arm_configures_the_test_aug_views():
     assert [f.prob for f in flips] == [1.0, 0.0]
 
 
+def test_the_test_aug_pipeline_gives_eighteen_views_of_an_image(tmp_path):
+    """The config's tta_pipeline, run as tools/test.py --tta runs it, on one 300 x 200
+    image: 9 scales (short side 400-1200, long side at most 2000) x (flipped, not)."""
+    import cv2
+    import numpy as np
+    from mmengine.dataset import Compose
+    from mmengine.registry import init_default_scope
+
+    path = str(tmp_path / 'image.png')
+    cv2.imwrite(path, np.zeros((200, 300, 3), np.uint8))
+    init_default_scope('mmdet')
+    views = Compose(load_config(CASCADE).tta_pipeline)(dict(img_path=path, img_id=0))
+    shapes_and_flips = sorted((sample.img_shape, sample.flip) for sample in views['data_samples'])
+    expected = sorted(
+        (tuple(min(round(side * s / 200), round(side * 2000 / 300)) for side in (200, 300)), flip)
+        for s in range(400, 1201, 100)
+        for flip in (True, False)
+    )
+    assert len(views['inputs']) == 18
+    assert shapes_and_flips == expected
+
+
 @pytest.mark.slow
 def test_tools_test_tta_evaluates_the_cascade_arm_on_generated_data(trial_data, tmp_path):
     config = family_config_path('cascade-x152-scratch')

@@ -36,6 +36,7 @@ from mmrethink.diagnostics.trial import (
     trial_config,
     write_trial_config,
 )
+from mmrethink.utils.configs import as_list
 
 ITERS = 8  # checkpoints every 2: the kill lands after one and before the end
 
@@ -238,7 +239,7 @@ def _scaled_lrs(cfg, world_size: int, iters: list) -> dict:
                     **({} if 'end' in s else dict(end=cfg.train_cfg.max_iters)),
                 )
             )
-            for s in (schedulers if isinstance(schedulers, list) else [schedulers])
+            for s in as_list(schedulers)
         ]
     lrs = {}
     for it in range(max(iters) + 1):

@@ -9,9 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from mmengine.registry import DefaultScope
 
-from helpers import REPO, convergence, load_config, run
+from helpers import REPO, build_model, convergence, load_config, run
 from mmrethink.datasets import make_detection_set
 from mmrethink.diagnostics.shrink import shrink_model
 from mmrethink.diagnostics.trial import (
@@ -30,16 +29,6 @@ TORCHVISION_VGG16 = 'https://download.pytorch.org/models/vgg16-397923af.pth'
 
 def leaf(arm: str, length: int) -> str:
     return osp.join(RETHINKING, f'faster-rcnn_vgg16-{arm}_ms-{length}x_coco.py')
-
-
-def build(model_cfg, init: bool = False):
-    from mmdet.registry import MODELS
-
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        model = MODELS.build(model_cfg)
-        if init:
-            model.init_weights()
-    return model
 
 
 # The paper's settings (He et al. 2019, Sec. 5 "VGG nets": "lr of 0.02, lr decay factor
@@ -106,7 +95,7 @@ TORCHVISION_VGG16_CONVS = {
 
 def test_full_size_model_is_vgg16_faster_rcnn_without_norms():
     cfg = load_config(leaf('scratch', 11))
-    model = build(cfg.model)
+    model = build_model(cfg.model)
     expected = {}
     for index, (out, inp) in TORCHVISION_VGG16_CONVS.items():
         expected[f'features.{index}.weight'] = (out, inp, 3, 3)
@@ -137,7 +126,7 @@ def _shrunk(arm: str, tmp_path) -> SimpleNamespace:
 def test_pretrained_arm_loads_the_imagenet_body_and_fc6_fc7_and_keeps_them(tmp_path):
     cfg = _shrunk('pretrained', tmp_path)
     imagenet = torch.load(cfg.model.backbone.init_cfg.checkpoint)
-    model = build(cfg.model, init=True)
+    model = build_model(cfg.model, init=True)
     for key, value in model.backbone.state_dict().items():
         assert torch.equal(value, imagenet[key]), key
     fc6, fc7 = model.roi_head.bbox_head.shared_fcs
@@ -152,7 +141,7 @@ def test_pretrained_arm_loads_the_imagenet_body_and_fc6_fc7_and_keeps_them(tmp_p
 
 
 def test_scratch_arm_initializes_every_conv_msra(tmp_path):
-    model = build(_shrunk('scratch', tmp_path).model, init=True)
+    model = build_model(_shrunk('scratch', tmp_path).model, init=True)
     conv = model.backbone.features[10]  # conv3_1: 16 -> 32 channels at toy width
     fan_out = conv.out_channels * 9
     assert conv.weight.std().item() == pytest.approx((2 / fan_out) ** 0.5, rel=0.15)
@@ -167,28 +156,28 @@ def _runner(cfg, model):
 def test_guard_refuses_for_vgg_what_it_refuses_elsewhere(tmp_path):
     scratch = _shrunk('scratch', tmp_path)
     guard = ArmGuardHook('scratch')
-    guard.before_run(_runner(copy.deepcopy(scratch), build(scratch.model)))  # as shipped
+    guard.before_run(_runner(copy.deepcopy(scratch), build_model(scratch.model)))  # as shipped
     bad = copy.deepcopy(scratch)
     bad.model.backbone.frozen_stages = 1
     with pytest.raises(ArmMisconfigured, match=r'frozen_stages=1 .* set it to -1'):
-        guard.before_run(_runner(bad, build(bad.model)))
+        guard.before_run(_runner(bad, build_model(bad.model)))
     bad = copy.deepcopy(scratch)
     bad.model.roi_head.bbox_head.fcs_init_cfg = dict(type='Pretrained', checkpoint='x.pth')
     with pytest.raises(ArmMisconfigured, match=r'model\.roi_head\.bbox_head\.fcs_init_cfg'):
-        guard.before_run(_runner(bad, build(scratch.model)))
+        guard.before_run(_runner(bad, build_model(scratch.model)))
     bad = copy.deepcopy(scratch)
     bad.load_from = 'somebody_elses.pth'
     with pytest.raises(ArmMisconfigured, match='load_from'):
-        guard.before_run(_runner(bad, build(scratch.model)))
+        guard.before_run(_runner(bad, build_model(scratch.model)))
 
     pretrained = _shrunk('pretrained', tmp_path)
     guard = ArmGuardHook('pretrained')
-    model = build(pretrained.model)  # conv1 and conv2 frozen: allowed
+    model = build_model(pretrained.model)  # conv1 and conv2 frozen: allowed
     guard.before_run(_runner(copy.deepcopy(pretrained), model))
     bad = copy.deepcopy(pretrained)
     bad.model.backbone.frozen_stages = 2
     with pytest.raises(ArmMisconfigured, match=r'frozen_stages=2 .* set it to 1'):
-        guard.before_run(_runner(bad, build(bad.model)))
+        guard.before_run(_runner(bad, build_model(bad.model)))
     bad = copy.deepcopy(pretrained)
     bad.model.roi_head.bbox_head.fcs_init_cfg.checkpoint = str(tmp_path / 'other.pth')
     with pytest.raises(ArmMisconfigured, match="is not the backbone's"):
@@ -197,6 +186,33 @@ def test_guard_refuses_for_vgg_what_it_refuses_elsewhere(tmp_path):
     bad.model.backbone.init_cfg.checkpoint = str(tmp_path / 'missing.pth')
     with pytest.raises(ArmMisconfigured, match='does not exist'):
         guard.before_run(_runner(bad, model))
+
+
+def test_guard_refuses_a_pretrained_vgg_whose_fc6_fc7_would_stay_random(tmp_path):
+    """fc6/fc7 start from ImageNet in the pretrained arm: a head with no init is refused
+    before loading, a file with the conv body alone (no classifier.0/3) after."""
+    pretrained = _shrunk('pretrained', tmp_path)
+    bad = copy.deepcopy(pretrained)
+    bad.model.roi_head.bbox_head.fcs_init_cfg = None
+    with pytest.raises(ArmMisconfigured, match=r'model\.roi_head\.bbox_head\.fcs_init_cfg is None'):
+        ArmGuardHook('pretrained').before_run(_runner(bad, build_model(bad.model)))
+
+    body_only = str(tmp_path / 'vgg16_features.pth')
+    full = torch.load(pretrained.model.backbone.init_cfg.checkpoint)
+    torch.save({k: v for k, v in full.items() if k.startswith('features.')}, body_only)
+    bad = copy.deepcopy(pretrained)
+    bad.model.backbone.init_cfg.checkpoint = body_only
+    bad.model.roi_head.bbox_head.fcs_init_cfg.checkpoint = body_only
+    model = build_model(bad.model)
+    guard = ArmGuardHook('pretrained')
+    guard.before_run(_runner(copy.deepcopy(bad), model))  # the body fits
+    with pytest.raises(
+        ArmMisconfigured, match=r'has no fc6/fc7 that fit model\.roi_head\.bbox_head'
+    ):
+        guard.before_train(_runner(bad, model))
+    guard.before_train(
+        _runner(copy.deepcopy(pretrained), build_model(pretrained.model))
+    )  # as shipped
 
 
 @pytest.mark.parametrize('other', ['vgg19', 'vgg16_bn'])
@@ -211,7 +227,7 @@ def test_guard_refuses_a_checkpoint_of_another_vgg(other, tmp_path):
     cfg = load_config(leaf('pretrained', 9))  # full width, as those files
     cfg.model.backbone.init_cfg.checkpoint = path
     cfg.model.roi_head.bbox_head.fcs_init_cfg = None
-    model = build(cfg.model)
+    model = build_model(cfg.model)
     with pytest.raises(ArmMisconfigured, match='provides only'):
         ArmGuardHook('pretrained').before_train(_runner(cfg, model))
 
@@ -238,10 +254,9 @@ def test_pair_experiment_on_the_vgg_arms_points_fc6_fc7_at_the_checkpoint(shapes
     the arm guard requires; the scratch arm loads nothing."""
     checkpoint = str(tmp_path / 'my_vgg16.pth')
     out = str(tmp_path / 'pair')
-    proc = run(_pair_cmd(shapes, out, '--checkpoint', checkpoint))
+    run(_pair_cmd(shapes, out, '--checkpoint', checkpoint))
     with open(osp.join(shapes, 'annotations', 'instances_train.json')) as f:
         categories = json.load(f)['categories']
-    assert 'tools/dist_train.sh' in proc.stdout
     configs = {}
     for arm in ('scratch', 'pretrained'):
         [path] = glob.glob(osp.join(out, 'configs', f'*-{arm}_*.py'))
@@ -257,14 +272,23 @@ def test_pair_experiment_on_the_vgg_arms_points_fc6_fc7_at_the_checkpoint(shapes
     assert scratch.roi_head.bbox_head.get('fcs_init_cfg') is None
 
 
-def test_pair_experiment_refuses_a_checkpoint_prefix_for_the_vgg_arms(shapes, tmp_path):
+@pytest.mark.parametrize(
+    'args, message',
+    [
+        (['--checkpoint-prefix', 'backbone.'], 'fcs_init_cfg also loads the ImageNet file'),
+        (['--depth', '101'], 'the base sets its own network'),
+    ],
+    ids=['checkpoint-prefix', 'depth'],
+)
+def test_pair_experiment_refuses_what_the_vgg_arms_cannot_take(shapes, tmp_path, args, message):
     """fc6/fc7 load torchvision's names (classifier.0/3) from the same file: a prefix
-    for the body would leave them unloaded, so it is refused before anything is written."""
+    for the body would leave them unloaded; a depth is a ResNet's. Both are refused
+    before anything is written."""
     out = str(tmp_path / 'pair')
     cmd = _pair_cmd(shapes, out, '--checkpoint', str(tmp_path / 'x.pth'))
-    proc = run([*cmd, '--checkpoint-prefix', 'backbone.'], check=False)
+    proc = run([*cmd, *args], check=False)
     assert proc.returncode != 0
-    assert 'fcs_init_cfg also loads the ImageNet file' in proc.stderr + proc.stdout
+    assert message in proc.stderr + proc.stdout
     assert not osp.exists(out)
 
 
@@ -317,7 +341,7 @@ def test_a_short_cpu_training_of_the_scratch_arm_learns_boxes(learning_config, t
     cfg = load_config(learning_config)
     untrained = str(tmp_path / 'untrained.pth')
     torch.manual_seed(0)
-    torch.save({'state_dict': build(cfg.model, init=True).state_dict()}, untrained)
+    torch.save({'state_dict': build_model(cfg.model, init=True).state_dict()}, untrained)
     test_dir = str(tmp_path / 'test')
     run([sys.executable, TEST, learning_config, untrained, '--work-dir', test_dir])
     [path] = glob.glob(osp.join(test_dir, '*', '*.json'))

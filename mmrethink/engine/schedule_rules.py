@@ -15,8 +15,8 @@ batch 64, drops at 8/9 and 26/27). One code path derives every number:
   for ``lsj_25e.py``, which floors 46093.75 as Detectron2's 50ep leaf does;
 - :func:`scaled_iters` is the one rounding rule for a length taken to another batch, and
   :func:`scaled_lr` the LR at that batch (same LR per image); the rule uses both, and so
-  does :func:`scale_schedule_to_batch`, which rescales a whole config in place for
-  ``tools/train.py --auto-scale-schedule``;
+  does ``tools/train.py --auto-scale-schedule``, which rescales a whole config in place
+  at launch (``mmrethink/launching/batch_scaling.py``);
 - :meth:`Schedule.config_settings` gives a schedule's config values
   (``tools/pair_experiment.py``).
 """

@@ -86,6 +86,17 @@ class VGGBody(BaseModule):
         return (self.features(x),)
 
 
+def torchvision_fcs(state_dict: Dict) -> Dict:
+    """fc6 and fc7 of a torchvision VGG state dict, under the head's names (``0.``,
+    ``1.``); empty for a file without them (a conv body alone)."""
+    return {
+        ours + key[len(theirs) :]: value
+        for theirs, ours in TORCHVISION_FCS.items()
+        for key, value in state_dict.items()
+        if key.startswith(theirs)
+    }
+
+
 def _torchvision_fc_names(module: nn.Module, state_dict: Dict, prefix: str, *args) -> None:
     """Load torchvision's fc6/fc7 (``classifier.0``, ``classifier.3``) into the
     head's two fcs (``0``, ``1``); a detector's own checkpoint has neither name."""
@@ -113,5 +124,6 @@ class VGGFCBBoxHead(Shared2FCBBoxHead):
         self, fc_out_channels: int = 4096, fcs_init_cfg: Optional[Dict] = None, **kwargs
     ) -> None:
         super().__init__(fc_out_channels=fc_out_channels, **kwargs)
+        self.fcs_init_cfg = fcs_init_cfg
         self.shared_fcs = ModuleList(list(self.shared_fcs), init_cfg=fcs_init_cfg)
         self.shared_fcs.register_load_state_dict_pre_hook(_torchvision_fc_names)

@@ -401,6 +401,11 @@ def write_pair(
     chosen = RECIPES[recipe]
     if depth not in (50, 101):
         raise PairingError(f'--depth {depth}: the pack has R50 and R101 arms; choose one.')
+    if base is not None and depth != 50:
+        raise PairingError(
+            f'--depth {depth} with --base {base}: the base sets its own network; drop '
+            '--depth, or pass a base of that depth.'
+        )
     algorithm = _algorithm(summary) if base is None else _base_algorithm(summary, base)
     norm = norm or chosen.norm
     arm_base = base or _base_template(chosen, algorithm, norm, summary.train_ann).format(

@@ -16,9 +16,11 @@ TOOLS = osp.join(MIM_ROOT, 'tools')
 
 def train_command(config: str, work_dir: str, processes: int = 1) -> List[str]:
     """The launcher a user calls: ``tools/train.py`` for one process,
-    ``tools/dist_train.sh`` for more; options go after it."""
+    ``tools/dist_train.sh`` for more (with this interpreter as its ``PYTHON``, whatever
+    is on ``PATH``); options go after it."""
     if processes > 1:
-        cmd = ['bash', osp.join(TOOLS, 'dist_train.sh'), config, str(processes)]
+        launcher = osp.join(osp.realpath(TOOLS), 'dist_train.sh')  # the checkout's, if linked
+        cmd = ['env', f'PYTHON={sys.executable}', 'bash', launcher, config, str(processes)]
     else:
         cmd = [sys.executable, osp.join(TOOLS, 'train.py'), config]
     return cmd + ['--work-dir', work_dir]

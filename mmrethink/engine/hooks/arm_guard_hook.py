@@ -11,6 +11,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import CheckpointLoader
 
+from mmrethink.models.vgg import VGGFCBBoxHead, torchvision_fcs
 from mmrethink.registry import HOOKS
 from mmrethink.utils.arms import ARMS
 from mmrethink.utils.configs import backbone_checkpoint, is_checkpoint_init, walk
@@ -146,7 +147,7 @@ class ArmGuardHook(Hook):
         if self.arm == 'scratch':
             errors += self._loading_errors(cfg)
         else:
-            errors += self._checkpoint_errors(cfg.model)
+            errors += self._checkpoint_errors(cfg.model) + self._head_init_errors(runner.model)
         resumed = checkpoint_to_resume(runner)
         if resumed is not None:
             errors += self._resume_errors(resumed, runner.experiment_name)
@@ -189,6 +190,17 @@ class ArmGuardHook(Hook):
                 'model.backbone.init_cfg.checkpoint at a checkpoint of this backbone, '
                 'or fix model.backbone.init_cfg.prefix.'
             )
+
+        for name, head in _vgg_heads(runner.model):
+            missing = _fcs_missing(head)
+            if missing:
+                raise ArmMisconfigured(
+                    f'pretrained arm refused to start: {head.fcs_init_cfg["checkpoint"]} has '
+                    f"no fc6/fc7 that fit model.{name} (torchvision's classifier.0 and "
+                    f'classifier.3; missing or of another shape: {missing}), which would keep '
+                    "their random init. Point the head's fcs_init_cfg.checkpoint at "
+                    "torchvision's VGG-16 file, or a file in its layout."
+                )
 
     def before_save_checkpoint(self, runner: 'Runner', checkpoint: dict) -> None:
         """Record the arm in the checkpoint, so a resume can tell which arm wrote it."""
@@ -290,6 +302,18 @@ class ArmGuardHook(Hook):
         return errors
 
     @staticmethod
+    def _head_init_errors(model: nn.Module) -> List[str]:
+        """The VGG head's fc6/fc7 start from ImageNet in the pretrained arm, as Faster
+        R-CNN fine-tunes them."""
+        return [
+            f'model.{name}.fcs_init_cfg is None: the pretrained VGG arm fine-tunes fc6/fc7 '
+            "from ImageNet as Faster R-CNN does; set it to dict(type='Pretrained', "
+            "checkpoint=<the backbone's>)."
+            for name, head in _vgg_heads(model)
+            if not is_checkpoint_init(head.fcs_init_cfg)
+        ]
+
+    @staticmethod
     def _checkpoint_errors(model_cfg: dict) -> List[str]:
         init_cfg = backbone_checkpoint(model_cfg)
         if init_cfg is None or not init_cfg.get('checkpoint'):
@@ -311,3 +335,25 @@ class ArmGuardHook(Hook):
             and where != 'model.backbone.init_cfg'
             and value.get('checkpoint') != path
         ]
+
+
+def _vgg_heads(model: nn.Module) -> List[Tuple[str, VGGFCBBoxHead]]:
+    """The model's VGG box heads, by dotted name."""
+    return [
+        (name, module)
+        for name, module in unwrapped(model).named_modules()
+        if isinstance(module, VGGFCBBoxHead)
+    ]
+
+
+def _fcs_missing(head: VGGFCBBoxHead) -> List[str]:
+    """fc6/fc7 tensors the head's checkpoint lacks or has at another shape."""
+    checkpoint = CheckpointLoader.load_checkpoint(
+        head.fcs_init_cfg['checkpoint'], map_location='cpu', logger='silent'
+    )
+    state = torchvision_fcs(checkpoint.get('state_dict', checkpoint))
+    return [
+        key
+        for key, value in head.shared_fcs.state_dict().items()
+        if key not in state or state[key].shape != value.shape
+    ]
