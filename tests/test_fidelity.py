@@ -58,9 +58,9 @@ def test_voc_never_evaluates_on_training_images(name, tmp_path):
         train = cfg.train_dataloader.dataset
         for part in train.datasets:
             part.data_root = root
-        train_set = DATASETS.build_model(train)
+        train_set = DATASETS.build(train)
         cfg.val_dataloader.dataset.data_root = root
-        val_set = DATASETS.build_model(cfg.val_dataloader.dataset)
+        val_set = DATASETS.build(cfg.val_dataloader.dataset)
     trained = {train_set.get_data_info(i)['img_path'] for i in range(len(train_set))}
     evaluated = {val_set.get_data_info(i)['img_path'] for i in range(len(val_set))}
     assert len(trained) == 4 and len(evaluated) == 2
