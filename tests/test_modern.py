@@ -20,9 +20,9 @@ import pytest
 import torch
 from mmengine.registry import DefaultScope
 from test_config_pins import flatten
-from test_grid import NAMES, build, param_shapes
+from test_grid import NAMES, param_shapes
 
-from helpers import REPO, load_config
+from helpers import REPO, build_model, load_config
 from mmrethink.datasets.coco_subset import default_output
 from mmrethink.diagnostics.shrink import shrink_model
 from mmrethink.launching.batch_scaling import scale_schedule_to_batch, total_batch_size
@@ -276,7 +276,7 @@ def test_heads_use_torch_syncbn_and_norms_get_no_weight_decay():
     for part in (cfg.model.backbone, cfg.model.neck, roi.bbox_head, roi.mask_head):
         assert part.norm_cfg == dict(type='EmptySafeSyncBN', requires_grad=True)
     assert cfg.model.rpn_head.num_convs == 2 and 'norm_cfg' not in cfg.model.rpn_head
-    model = build(shrink_model(cfg.model))
+    model = build_model(shrink_model(cfg.model))
     with DefaultScope.overwrite_default_scope('mmdet'):
         optim = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
     decay = {id(p): g['weight_decay'] for g in optim.param_groups for p in g['params']}
@@ -302,7 +302,7 @@ def test_a_batch_without_objects_trains_with_the_cpu_fallback():
     sync_bn_fallback(cfg, 'test')
     model_cfg = shrink_model(cfg.model)
     model_cfg.data_preprocessor.batch_augments[0].size = (256, 256)  # toy size
-    model = build(model_cfg, init=True)
+    model = build_model(model_cfg, init=True)
     model.train()
     with DefaultScope.overwrite_default_scope('mmdet'):
         optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
