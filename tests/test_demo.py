@@ -4,6 +4,7 @@ the answers, side-by-side runs, ETA). The end-to-end smoke run is in test_tools.
 import json
 import os
 import os.path as osp
+import re
 import sys
 import time
 from types import SimpleNamespace
@@ -14,7 +15,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from helpers import evaluated_iterations
+from helpers import REPO, evaluated_iterations, run
 from mmrethink.analysis.claims import PairComparison, answered, claim_answers
 from mmrethink.analysis.convergence import convergence
 from mmrethink.analysis.runs import Run
@@ -115,8 +116,14 @@ def test_convergence_rule_fails_a_rising_curve_and_passes_a_flat_one():
         'noisy', lambda i: noisy(i) + (noise[(i - 1200) // 100] if 1200 <= i <= 1600 else 0)
     )
     verdict = convergence(noisy_run)
-    # Standard error of the rise: sqrt(3.072 / 3 / 100000) * 400 = 1.28 (residuals 3.072).
+    # Standard error of the rise: sqrt(3.072 / 3 / 100000) * 400 = 1.28 (residuals 3.072),
+    # and of one evaluation around the line: sqrt(3.072 / 3).
     assert verdict.converged and verdict.noise == pytest.approx(1.28)
+    assert verdict.scatter == pytest.approx((3.072 / 3) ** 0.5)
+    # A gap between two such arms: their scatters in quadrature.
+    gap_error = PairComparison(noisy_run, noisy_run).gap_error()
+    assert gap_error == pytest.approx((2 * 3.072 / 3) ** 0.5)
+    assert PairComparison(noisy_run, _run('sparse', [1.0], iters=(100,))).gap_error() is None
     # The rule does not forgive noise: a rise of 1.2 stays a rise, however noisy.
     noisy_rise = convergence(
         _run(
@@ -162,12 +169,13 @@ def test_answers_for_paper_like_records():
     assert two == (
         '2. Catch-up with plentiful data: yes, scratch caught up (margin 1 point): '
         'final box AP 39.3 scratch (iteration 1800) vs 39.9 pretrained (iteration 1800), gap '
-        '+0.6 (mask +0.6); both arms converged; as the paper predicts.'
+        '+0.6 ± 0.0 (mask +0.6); both arms converged (scratch +0.0 ± 0.0, pretrained +0.0 ± 0.0 '
+        'AP over the last quarter of their full-LR stages); as the paper predicts.'
     )
     assert three.startswith(
         '3. Breakdown with scarce data: yes, scratch did not catch up (margin 1 point): '
     )
-    assert 'gap +13.0' in three and three.endswith('as the paper predicts.')
+    assert 'gap +13.0 ± 0.0' in three and three.endswith('as the paper predicts.')
     assert answered([one, two, three]) == 'Answered: 3 of 3 claims.'
 
 
@@ -180,7 +188,7 @@ def test_answers_for_contrary_records():
     assert one.startswith('1. Early convergence: no: ') and '-3.5 box AP (scarce' in one
     assert one.endswith('; not a lead of more than 1 point in every pair.')
     assert two.startswith('2. Catch-up with plentiful data: no, scratch did not catch up')
-    assert 'gap +5.0' in two and two.endswith('not what the paper predicts.')
+    assert 'gap +5.0 ± 0.0' in two and two.endswith('not what the paper predicts.')
     assert three.startswith('3. Breakdown with scarce data: no breakdown: scratch caught up')
     assert three.endswith('not what the paper predicts.')
     neither = claim_answers(plentiful, _pair(_flat_at(10), _flat_at(20)))[2]
@@ -218,7 +226,8 @@ def test_gaps_pair_evaluations_by_iteration_not_by_position():
     assert pair.final_gap() == pytest.approx(12.0 - 3.0)
     # The first evaluation of each pair is its own: iteration 100 here, 50 in the other.
     lines = answers(dict(mine=dict(scratch=scratch, pretrained=pretrained)))
-    assert '+10.0 box AP (mine, iteration 100)' in lines[2]  # after what was answered
+    # After what was answered.
+    assert '+10.0 box AP (mine, iteration 100)' in lines[2]
     lines = answers(
         dict(
             plentiful=dict(scratch=scratch, pretrained=pretrained),
@@ -298,6 +307,28 @@ def test_side_by_side_jobs_report_records_with_their_thread_budget(tmp_path):
     assert max(a['start'], b['start']) < min(a['end'], b['end']), f'ran one after the other: {seen}'
 
 
+def test_slots_start_the_next_job_as_soon_as_one_ends(tmp_path):
+    """Three jobs in two slots: the first two at once, the third in the first freed slot."""
+    quick = _job(tmp_path, 'quick', WRITE_SCALARS.replace('time.sleep(1.5)', 'time.sleep(0.5)'))
+    jobs = [_job(tmp_path, 'slow', WRITE_SCALARS.replace('1.5', '4')), quick]
+    jobs.append(_job(tmp_path, 'next', WRITE_SCALARS))
+    seen = {}
+    run_jobs(jobs, lambda job, record: seen.setdefault(job.name, record), threads=1, slots=2)
+    slow, quick, after = seen['slow'], seen['quick'], seen['next']
+    assert max(slow['start'], quick['start']) < min(slow['end'], quick['end']), seen
+    assert quick['end'] <= after['start'] < slow['end'], f'not started in the freed slot: {seen}'
+
+
+def test_a_failure_stops_the_queue_before_its_waiting_jobs_start(tmp_path):
+    failing = _job(tmp_path, 'broken', 'import sys; sys.exit(3)')
+    queued = _job(tmp_path, 'queued', WRITE_SCALARS)
+    with pytest.raises(JobFailed, match='broken failed'):
+        run_jobs([failing, queued], lambda job, record: None, threads=1, slots=1, poll_s=0.1)
+    assert not osp.exists(queued.log)  # never started
+    with pytest.raises(ValueError, match='slots must be at least 1'):
+        run_jobs([queued], lambda job, record: None, threads=1, slots=0)
+
+
 def test_one_failing_job_stops_the_others_and_names_its_log(tmp_path):
     pid_file = tmp_path / 'sleeper.pid'
     sleeper = _job(
@@ -353,14 +384,18 @@ def test_the_default_demo_lets_the_rule_judge_every_arm():
     from mmrethink.pairing.demo import DEMO_CONFIGS, DETECTOR, SCALES
 
     base = Config.fromfile(osp.join(DEMO_CONFIGS, DETECTOR.format(arm='scratch')))
-    # The paper's 6x at the demo's 1x of 900: drops at the last 600 and 200; scarce 3x.
+    # The configs' own: the paper's 6x at the demo's 1x of 900, drops at the last 600 and
+    # 200. The demo's caps: 3x for both pairs, on 640 and 64 images; at the cap the
+    # rule's window still holds more evaluations than its minimum.
     assert (base.train_cfg.max_iters, base.param_scheduler.milestones) == (5400, [4800, 5200])
     scale = SCALES['default']
-    scarce = scale.schedules['scarce']
-    assert (scarce['train_cfg']['max_iters'], scarce['param_scheduler']['milestones']) == (
-        2700,
-        [2100, 2500],
-    )
+    assert (scale.plentiful, scale.scarce) == (640, 64)
+    for pair in ('plentiful', 'scarce'):
+        cap = scale.schedules[pair]
+        assert (cap['train_cfg']['max_iters'], cap['param_scheduler']['milestones']) == (
+            2700,
+            [2100, 2500],
+        )
     assert scale.pairs == ('plentiful', 'scarce')
     for pair in scale.pairs:
         cfg = base.copy()
@@ -392,3 +427,73 @@ def test_a_resume_inside_dynamic_intervals_reruns_only_an_evaluation_the_run_mak
     for iteration in range(1, 97):  # a checkpoint at 55 (every 11) was not an evaluation
         assert (iteration % val_interval_at(loop, iteration) == 0) == (iteration in evaluated)
     assert val_interval_at(SimpleNamespace(val_interval=7), 55) == 7  # no dynamic intervals
+
+
+def test_noise_summary_separates_evaluation_from_scatter():
+    from mmrethink.diagnostics.noise import summarize
+
+    iters = range(100, 900, 100)
+    curve = [50 + 0.01 * i - 4e-6 * i**2 for i in iters]  # a smooth climb, flattening
+    wiggle = [0.5, -0.5] * 4  # between evaluations; a quadratic cannot follow it
+    records = [
+        dict(iter=i, raw_A=c + w + 1.0, raw_B=c + w - 1.0, ema_A=c, ema_B=c)
+        for i, c, w in zip(iters, curve, wiggle)
+    ]
+    noise = summarize(records)
+    # A and B two points apart at every evaluation: one set's noise is sqrt(4 / 2).
+    assert noise['raw']['evaluation'] == pytest.approx(2**0.5)
+    assert noise['ema']['evaluation'] == pytest.approx(0.0)
+    assert noise['ema']['scatter'] == pytest.approx(0.0, abs=1e-9)
+    # What a quadratic through 8 evenly spaced points leaves of a +-0.5 alternation: 2 -
+    # 4/42 of its energy of 2 per set, over 2 x (8 - 3) degrees of freedom.
+    assert noise['raw']['scatter'] == pytest.approx((2 * (2 - 4 / 42) / 10) ** 0.5)
+
+
+@pytest.mark.slow
+def test_noise_tool_scores_two_disjoint_sets(tmp_path):
+    out = tmp_path / 'noise'
+    proc = run(
+        [
+            sys.executable,
+            osp.join(REPO, 'tools', 'misc', 'demo_noise.py'),
+            '--out',
+            str(out),
+            '--iters',
+            '8',
+            '--interval',
+            '2',
+            '--val',
+            '4',
+            '--images',
+            '16',
+            '--summarize-from',
+            '2',
+        ]
+    )
+    rows = [line for line in proc.stdout.splitlines() if re.match(r'\| \d+ \|', line)]
+    assert [row.split('|')[1].strip() for row in rows] == ['2', '4', '6', '8']
+    assert '| raw |' in proc.stdout and '| ema |' in proc.stdout
+    files = {
+        name: json.load(open(out / f'val_{name}' / 'annotations' / 'instances_val.json'))
+        for name in ('A', 'B')
+    }
+    boxes = {name: [a['bbox'] for a in f['annotations']] for name, f in files.items()}
+    assert len(files['A']['images']) == 4 and boxes['A'] != boxes['B']  # two seeds
+    assert len((out / 'noise.jsonl').read_text().splitlines()) == 4
+    again = run(
+        [sys.executable, osp.join(REPO, 'tools', 'misc', 'demo_noise.py'), '--out', str(out)],
+        check=False,
+    )
+    assert again.returncode != 0 and 'is not empty; pass another --out' in again.stderr
+    few = run(
+        [
+            sys.executable,
+            osp.join(REPO, 'tools', 'misc', 'demo_noise.py'),
+            '--out',
+            str(tmp_path / 'new'),
+        ]
+        + ['--iters', '8', '--interval', '0'],
+        check=False,
+    )
+    assert few.returncode != 0 and 'the summary needs at least 4' in few.stderr
+    assert not (tmp_path / 'new').exists()  # refused before anything was written

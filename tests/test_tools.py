@@ -180,6 +180,7 @@ def test_demo_output_folder_and_numbers(demo):
     ] + [f'logs/{arm}.log' for arm in ARMS_RUN]:
         assert osp.isfile(osp.join(out, name)), name
     assert '[3/5] plentiful pair' in stdout and '[4/5] scarce pair' in stdout
+    assert re.search(r'4 arms, \d at a time', stdout)  # one per core, at most four
     assert re.search(r'demo ETA \d+:\d\d', stdout) and 'Done in' in stdout
     runs = {
         arm: read_convergence(osp.join(out, 'work_dirs', arm, 'convergence.jsonl'))
@@ -194,13 +195,24 @@ def test_demo_output_folder_and_numbers(demo):
     plentiful = Config.fromfile(
         osp.join(out, 'configs', 'mask-rcnn_r18-mini-pretrained_fpn_gn-all_shapes-plentiful.py')
     )
-    assert plentiful.train_dataloader.dataset.num_images == 12 * batch  # each image seen once
+    assert plentiful.train_dataloader.dataset.num_images == 16  # smoke's plentiful set
     assert plentiful.model.backbone.init_cfg.checkpoint == osp.join(
         out, 'work_dirs', 'pretrain', 'iter_8.pth'
     )
+    assert cfg.default_hooks.until_converged == dict(type='UntilConvergedHook')
+    assert [hook.type for hook in cfg.custom_hooks] == ['EMAHook']  # evaluations' weights
     for arm, records in runs.items():
         assert [r['iter'] for r in records] == [6, 12], arm
         assert records[-1]['images'] == 12 * batch  # counted from the real batches
+        # No evaluation at the cap (8): the stage ends there, as configured, not at the
+        # next evaluation, and the run ends as configured.
+        chosen = json.load(open(osp.join(out, 'work_dirs', arm, 'schedule.json')))
+        assert (chosen['stage_end'], chosen['milestones'], chosen['max_iters']) == (
+            8,
+            [8, 11],
+            12,
+        ), chosen
+        assert chosen['reason'] == 'the cap of 8 iterations reached (not judged)'
     results = open(osp.join(out, 'results.md')).read()
     for arm, records in runs.items():
         row = next(line for line in results.splitlines() if line.startswith(f'| {arm} |'))
@@ -217,6 +229,8 @@ def test_demo_output_folder_and_numbers(demo):
     assert '2. Catch-up with plentiful data: undecided: final box AP' in summary
     assert '3. Breakdown with scarce data: undecided: final box AP' in summary
     assert 'scratch (not judged: ' in summary and 'pretrained (not judged: ' in summary
+    # How long each arm trained: stopped at the cap, 8 iterations of batch 4 at the full LR.
+    assert summary.count(f'the full-LR stage ended at iteration 8 ({8 * batch} images seen)') == 4
     # The figure: four labelled curves (arm x pair) in each of the box and mask panels.
     svg = open(osp.join(out, 'curves.svg')).read()
     for arm in ('scratch', 'pretrained'):
@@ -301,12 +315,19 @@ def test_count_samples_cli_from_real_statistics(shapes, tmp_path):
 def test_benchmark_reports_each_config_and_ratios(tmp_path):
     """Runs (untimed) and reports what it claims; the figures themselves are in docs/train.md."""
     out = str(tmp_path / 'bench.json')
+    stream = tmp_path / 'demo_arm.py'  # as tools/demo.py writes its arms: images rendered
+    stream.write_text(
+        f'_base_ = {SCRATCH!r}\n'
+        "train_dataloader = dict(dataset=dict(_delete_=True, type='SyntheticShapesStream', "
+        'num_images=16, pipeline={{_base_.stream_train_pipeline}}))\n'
+    )
     proc = run(
         [
             sys.executable,
             osp.join(TOOLS, 'benchmark_train.py'),
             SCRATCH,
             'mmdet::scratch/mask-rcnn_r50-scratch_fpn_gn-all_6x_coco.py',
+            str(stream),
             '--shrink',
             '--iters',
             '2',
@@ -323,9 +344,15 @@ def test_benchmark_reports_each_config_and_ratios(tmp_path):
     assert names == [
         'mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes',
         'mmdet::mask-rcnn_r50-scratch_fpn_gn-all_6x_coco',
+        'demo_arm',
     ]
+    assert report['rows'][2]['dataset']['images'] == 16  # the stream, not the generated files
+    assert report['matmul_peak_gflops'] > 1
     for row in report['rows']:
         assert row['s_per_iter'] > 0 and 0 <= row['data_share'] < 1 and row['peak_mem_mb'] > 100
+        assert row['gflop_per_iter'] > 0 and 0 < row['peak_share'] < 1, row
+    # The toy-width R50 does more work per iteration than the 8-channel R18 at 128 px.
+    assert report['rows'][1]['gflop_per_iter'] > report['rows'][0]['gflop_per_iter']
     assert 'ratio_to_first' in report['rows'][1] and 'ratio_to_first' not in report['rows'][0]
     assert '| mmdet::mask-rcnn_r50-scratch_fpn_gn-all_6x_coco |' in proc.stdout
 

@@ -51,6 +51,52 @@ def test_the_cap_ends_a_stage_that_never_converges():
     assert stage_end_reason(rising[:1], 5, cap=5) == 'the cap of 5 iterations reached (not judged)'
 
 
+def _runner_at_the_cap(tmp_path, val_interval: int, validates: bool = True):
+    """A runner that has just trained iteration 8, the cap (drops at 8 and 11, end 12)."""
+    from types import SimpleNamespace
+
+    from mmrethink.engine.schedulers import WarmupMultiStepLR
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    scheduler = WarmupMultiStepLR(optimizer, [8, 11], warmup_iters=0)
+    loop = SimpleNamespace(val_interval=val_interval, val_begin=1, _max_iters=12)
+    return SimpleNamespace(
+        iter=7,  # after_train_iter of iteration 8
+        max_iters=12,
+        train_loop=loop,
+        val_loop=object() if validates else None,
+        param_schedulers=[scheduler],
+        work_dir=str(tmp_path),
+    )
+
+
+@pytest.mark.parametrize(
+    'val_interval, validates, decides',
+    [(6, True, True), (4, True, False), (4, False, True)],
+    ids=['no evaluation at the cap', 'an evaluation at the cap', 'no validation at all'],
+)
+def test_a_cap_between_evaluations_ends_the_stage_there(tmp_path, val_interval, validates, decides):
+    """Where no evaluation falls at the cap, the stage ends at the cap itself, with the
+    configured drops, not at a later evaluation; an evaluation at the cap decides."""
+    from mmrethink.engine.hooks.until_converged_hook import UntilConvergedHook
+
+    hook = UntilConvergedHook()
+    runner = _runner_at_the_cap(tmp_path, val_interval, validates)
+    hook.before_run(runner)
+    hook.points = [(6, 10.0)]
+    runner.iter = 6  # iteration 7: before the cap, never
+    hook.after_train_iter(runner, 0)
+    assert hook.decision is None
+    runner.iter = 7
+    hook.after_train_iter(runner, 0)
+    if not decides:
+        assert hook.decision is None and not osp.exists(osp.join(str(tmp_path), SCHEDULE_FILE))
+        return
+    assert hook.decision == dict(stage_end=8, reason='the cap of 8 iterations reached (not judged)')
+    assert _schedule(str(tmp_path)) == dict(hook.decision, milestones=[8, 11], max_iters=12, cap=8)
+    assert runner.param_schedulers[0].milestones == [8, 11] and runner.train_loop._max_iters == 12
+
+
 def test_the_schedule_base_caps_at_9x_and_keeps_its_tail():
     """configs/_base_/schedules/rethinking_until-converged.py: 9x (810k iterations at
     batch 16, drops at 750k and 790k: RECIPE.md) as the cap, so 40k at LR/10 and 20k at
@@ -174,10 +220,11 @@ def test_pair_experiment_until_converged_reports_how_long_each_arm_trained(shape
         with open(osp.join(work_dir, 'convergence.jsonl')) as f:
             records = {r['iter']: r for r in map(json.loads, f)}
         end, last = chosen['stage_end'], records[max(records)]
-        assert last['iter'] == chosen['max_iters']
+        # The stage ends at the cap at the latest, evaluated there or not (batch 2).
+        assert end <= chosen['cap'] and last['iter'] == chosen['max_iters']
         assert (
             f'- {arm}: the full-LR stage ended at iteration {end} '
-            f'({records[end]["images"]} images seen): {chosen["reason"]}; with the tail, '
+            f'({end * 2} images seen): {chosen["reason"]}; with the tail, '
             f'{last["iter"]} iterations ({last["images"]} images), of a cap of '
             f'{chosen["cap"]} at the full LR.'
         ) in summary

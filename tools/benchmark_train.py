@@ -5,7 +5,8 @@
 Builds each config's Runner (model, real data pipeline, optimizer, every hook), then
 runs warm-up iterations and N timed ones through the train loop's own ``run_iter``,
 alternating configs iteration by iteration so a noisy machine slows all alike. Prints
-median s/iter, images/s, the data-loading share, the dataset read and peak memory (of a
+median s/iter, images/s, the data-loading share, GFLOP per iteration and the share of
+the matmul peak, the dataset read and peak memory (of a
 separate process per config: CUDA max allocated on a GPU, peak RSS on CPU), and with two or more
 configs the ratio to the first (median of per-round ratios). ``--json`` writes it all.
 

@@ -1,6 +1,6 @@
 """The CPU mini-reproduction of "Rethinking ImageNet Pre-training": it tests the paper's claims.
 
-    python tools/demo.py           # default: both pairs to convergence, all three claims
+    python tools/demo.py           # default: both pairs, each arm until converged (capped)
     python tools/demo.py --quick   # the plentiful pair, short: early convergence only
     python tools/demo.py --smoke   # about 30 seconds: what the tests run
 

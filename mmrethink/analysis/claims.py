@@ -10,6 +10,7 @@ is "undecided", naming the arm. The demo answers all three from a plentiful and 
 scarce pair; tools/pair_experiment.py answers (1) and (2) on the user's data.
 """
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Dict, List, Optional
@@ -49,6 +50,14 @@ class PairComparison:
         """Each arm's convergence verdict on box AP (judged once per pair)."""
         return {arm: convergence(run) for arm, run in self.arms.items()}
 
+    def gap_error(self) -> Optional[float]:
+        """The standard error of one gap: the two arms' scatter around their lines in the
+        judged windows, added in quadrature (None unless the rule judged both arms)."""
+        scatters = [v.scatter for v in self.verdicts.values()]
+        if any(s is None for s in scatters):
+            return None
+        return math.sqrt(sum(s**2 for s in scatters))
+
     def unconverged(self) -> List[str]:
         """``scratch (still rising (+3.2 ± 0.4 AP over 1800-2400))`` per arm not converged."""
         return [f'{arm} ({v.describe()})' for arm, v in self.verdicts.items() if not v.converged]
@@ -71,8 +80,21 @@ class PairComparison:
             f'final box AP {last["scratch"]:.1f} scratch (iteration '
             f'{self.scratch.last_evaluation.get("iter", 0)}) vs {last["pretrained"]:.1f} '
             f'pretrained (iteration {self.pretrained.last_evaluation.get("iter", 0)}), gap '
-            f'{self.final_gap():+.1f}{mask}'
+            f'{self.final_gap():+.1f}{plus_minus(self.gap_error())}{mask}'
         )
+
+    def converged_sentence(self) -> str:
+        """``both arms converged (scratch +0.2 ± 0.4, pretrained -0.1 ± 0.3 AP over the
+        last quarter of their full-LR stages)``."""
+        rises = ', '.join(
+            f'{arm} {v.rise:+.1f} ± {v.noise:.1f}' for arm, v in self.verdicts.items()
+        )
+        return f'both arms converged ({rises} AP over the last quarter of their full-LR stages)'
+
+
+def plus_minus(error: Optional[float]) -> str:
+    """`` ± 0.8`` for a standard error, nothing for None."""
+    return '' if error is None else f' ± {error:.1f}'
 
 
 def early_lead(pairs: Dict[str, PairComparison]) -> str:
@@ -118,7 +140,7 @@ def _final_accuracy(
     agrees = 'as' if caught_up == paper_expects_catch_up else 'not what'
     return (
         f'{title}: {caught if caught_up else short} (margin {TOLERANCE:g} point): '
-        f'{pair.finals_sentence()}; both arms converged; {agrees} the paper predicts.'
+        f'{pair.finals_sentence()}; {pair.converged_sentence()}; {agrees} the paper predicts.'
     )
 
 

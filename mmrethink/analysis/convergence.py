@@ -46,6 +46,7 @@ class Convergence:
     noise: Optional[float]  # the rise's standard error, from the scatter around the line
     window: Tuple[int, int]  # iterations
     evaluations: int  # in the window
+    scatter: Optional[float] = None  # one evaluation's standard deviation around the line
 
     def describe(self) -> str:
         """``converged (+0.4 ± 0.6 AP over 1800-2400)`` or why not."""
@@ -67,5 +68,6 @@ def convergence(run: Run, metric: str = BOX_AP, tolerance: float = TOLERANCE) ->
     inside = sum(window[0] <= i <= window[1] for i, _ in points)
     if trend is None:
         return Convergence(None, None, None, window, inside)
-    rise, noise = trend
-    return Convergence(rise < tolerance, rise, noise, window, inside)
+    return Convergence(
+        trend.rise < tolerance, trend.rise, trend.error, window, inside, trend.scatter
+    )

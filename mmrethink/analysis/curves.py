@@ -37,7 +37,7 @@ def _label_axes(ax: Axes, title: str, x: str) -> None:
     ax.set_xlabel(X_AXES[x])
     ax.set_ylabel(f'{title} (%)')
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc='upper left')
+    ax.legend(fontsize=7, loc='lower right')  # AP curves rise: late and low stays empty
 
 
 def plot_curves(

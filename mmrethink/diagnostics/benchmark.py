@@ -4,7 +4,8 @@ behind ``tools/benchmark_train.py``.
 :func:`time_configs` builds each config's Runner (model, real data pipeline, optimizer,
 every hook), then runs warm-up iterations and N timed ones through the train loop's own
 ``run_iter``, alternating configs iteration by iteration so a noisy machine slows all
-alike. It reports median s/iter, images/s, the data-loading share, the dataset read and
+alike. It reports median s/iter, images/s, the data-loading share, the GFLOP of one
+iteration and the share of the fp32 matmul peak that it reaches, the dataset read and
 peak memory, and with two or more configs the ratio to the first (median of per-round
 ratios).
 
@@ -34,6 +35,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import IterBasedTrainLoop, Runner
+from torch.utils.flop_counter import FlopCounterMode
 
 from mmrethink.datasets import DETECTION_SHAPES, make_detection_set
 from mmrethink.diagnostics.runner_stepping import start_training
@@ -117,10 +119,12 @@ def prepare(config: str, args: BenchOptions, data_root: str, work_dir: str) -> C
     loader = cfg.train_dataloader
     loader.update(num_workers=args.workers, persistent_workers=args.workers > 0)
     datasets = list(typed_dicts(loader.dataset, 'CocoDataset', 'VOCDataset'))
-    if args.data_root:
+    # The demo's arms render their own images (timed as loading): no root to point them at.
+    renders = loader.dataset.get('type') == 'SyntheticShapesStream'
+    if args.data_root and not renders:
         for dataset in datasets:  # VOC's are inside a ConcatDataset
             dataset['data_root'] = data_root
-    else:  # the generated set, keeping the config's own pipeline
+    elif not renders:  # the generated set, keeping the config's own pipeline
         if len(datasets) != 1 or datasets[0]['type'] != 'CocoDataset':
             raise SystemExit(
                 f'{config}: the generated set stands in for one COCO dataset; give '
@@ -175,6 +179,7 @@ class Bench:
         self.times: List[float] = []
         self.data_times: List[float] = []
         self.images = 0
+        self.gflop = 0.0  # of one iteration, counted after the timed ones
 
     def step(self, record: bool) -> float:
         """Load one batch and train on it; the seconds it took."""
@@ -251,13 +256,41 @@ def _interleaved(configs: Sequence[str], args: BenchOptions) -> tuple:
         rounds = []
         for i in range(args.warmup + args.iters):
             rounds.append([b.step(record=i >= args.warmup) for b in benches])
+        for bench in benches:  # one more iteration each, while the data is still there
+            bench.gflop = step_gflop(bench)
     return benches, rounds[args.warmup :]
+
+
+def matmul_peak_gflops(size: int = 1024, repeats: int = 20) -> float:
+    """What this process reaches on a large fp32 matmul where it trains (the GPU, or its
+    CPU threads), in GFLOP/s, the best of ``repeats``: the ceiling a training step's
+    FLOPs are measured against."""
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    a, b = (torch.randn(size, size, device=device) for _ in range(2))
+    best = float('inf')
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        if device == 'cuda':
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def step_gflop(bench: Bench) -> float:
+    """The FLOPs of one training iteration, forward and backward, as torch counts them
+    (mmcv's own ops, such as RoIAlign and NMS, are not counted)."""
+    with FlopCounterMode(display=False) as counter:
+        bench.step(record=False)
+    return counter.get_total_flops() / 1e9
 
 
 def summarize(
     configs: Sequence[str], benches: List[Bench], rounds: List[List[float]], args: BenchOptions
 ) -> Dict:
-    """Median s/iter, images/s, data share, peak memory and ratios per config."""
+    """Median s/iter, images/s, data share, the share of the matmul peak, peak memory
+    and ratios per config."""
+    peak = matmul_peak_gflops()
     device = (
         torch.cuda.get_device_name()
         if torch.cuda.is_available()
@@ -272,7 +305,9 @@ def summarize(
             s_per_iter=median,
             images_per_s=bench.images / sum(bench.times),
             data_share=sum(bench.data_times) / sum(bench.times),
+            gflop_per_iter=bench.gflop,
         )
+        row['peak_share'] = row['gflop_per_iter'] / median / peak
         row['peak_mem_mb'] = peak_memory_mb(configs[i], args, bench.dataset)
         if i:
             row['ratio_to_first'] = statistics.median(r[i] / r[0] for r in rounds)
@@ -283,6 +318,7 @@ def summarize(
         warmup=args.warmup,
         shrink=args.shrink,
         torch=torch.__version__,
+        matmul_peak_gflops=peak,
         rows=rows,
     )
 
@@ -299,13 +335,18 @@ def print_table(report: Dict) -> None:
             f'{row["config"]}: {data["images"]} images, {data["classes"]} classes, '
             f'{data["ann_file"]}'
         )
-    print('| config | s/iter (median) | images/s | data share | peak mem (MB) | ratio |')
-    print('|---|---|---|---|---|---|')
+    print(f'matmul peak of these threads: {report["matmul_peak_gflops"]:.0f} GFLOP/s (fp32)')
+    print(
+        '| config | s/iter (median) | images/s | data share | GFLOP/iter | of matmul peak '
+        '| peak mem (MB) | ratio |'
+    )
+    print('|---|---|---|---|---|---|---|---|')
     for row in report['rows']:
         ratio = f'{row["ratio_to_first"]:.3f}' if 'ratio_to_first' in row else '1 (ref)'
         print(
             f'| {row["config"]} | {row["s_per_iter"]:.3f} | {row["images_per_s"]:.2f} | '
-            f'{row["data_share"]:.1%} | {row["peak_mem_mb"]:.0f} | {ratio} |'
+            f'{row["data_share"]:.1%} | {row["gflop_per_iter"]:.2f} | {row["peak_share"]:.1%} '
+            f'| {row["peak_mem_mb"]:.0f} | {ratio} |'
         )
 
 

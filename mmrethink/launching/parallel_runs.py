@@ -1,13 +1,14 @@
-"""Training jobs run side by side, each with its own thread budget, stopped together.
+"""Training jobs run side by side (or queued for a number of slots, one per core), each
+with its own thread budget, stopped together.
 
 On a machine with few cores, two single-threaded training processes of a small model
 finish sooner than the same two runs one after the other at two threads each (the
 demo's mini Mask R-CNN on 2 cores, 2026-11-29: 0.30 s per iteration each, at once,
 against 0.25 s alone at two threads, so a pair takes 60% of the time): small ops do not
 spread over threads, and a process with more threads than its share of cores slows
-everything down. Each job's thread count is
-set before torch starts (``OMP_NUM_THREADS``); when one job fails, the others are
-stopped and the error names the failed job's log.
+everything down. Each job's thread count is set before torch starts
+(``OMP_NUM_THREADS``); when one job fails, the others are stopped, the queued ones never
+start, and the error names the failed job's log.
 
 Each job runs in its own process group, and the group is stopped whenever
 :func:`run_jobs` returns early: a failed job, Ctrl-C, or a SIGTERM to this process
@@ -22,7 +23,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, List, Sequence
+from typing import IO, Callable, Dict, Iterator, List, Optional, Sequence
 
 from mmrethink.utils.scalars import ScalarsReader
 
@@ -92,9 +93,12 @@ def run_jobs(
     on_record: Callable[[Job, Dict], None],
     threads: int,
     poll_s: float = 0.5,
+    slots: Optional[int] = None,
 ) -> None:
-    """Run ``jobs`` at once with ``threads`` threads each; hand every scalar record they
-    write to ``on_record``; return when all succeed.
+    """Run ``jobs`` with ``threads`` threads each, at most ``slots`` at once (all by
+    default): in their order, the next starting as soon as one ends, so a run that
+    stops early (a schedule until converged) hands its cores to the next. Hand every
+    scalar record they write to ``on_record``; return when all succeed.
 
     Raises:
         ValueError: two jobs share a name.
@@ -103,23 +107,26 @@ def run_jobs(
     names = [job.name for job in jobs]
     if len(set(names)) != len(names):
         raise ValueError(f'run_jobs: job names must be unique, got {names}')
+    if slots is not None and slots < 1:
+        raise ValueError(f'run_jobs: slots must be at least 1 (None: all at once), got {slots}')
     readers = {job.name: ScalarsReader(job.work_dir) for job in jobs}
     procs: Dict[str, subprocess.Popen] = {}
-    logs = []
+    logs: Dict[str, IO] = {}
+    waiting, running = list(jobs), []
     with sigterm_as_exit():
         try:
-            for job in jobs:
-                log = open(job.log, 'w')
-                logs.append(log)
-                procs[job.name] = subprocess.Popen(
-                    job.cmd,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=thread_env(threads),
-                    start_new_session=True,  # its own process group, stopped as one
-                )
-            running = list(jobs)
-            while running:
+            while waiting or running:
+                while waiting and len(running) < (slots or len(jobs)):
+                    job = waiting.pop(0)
+                    logs[job.name] = open(job.log, 'w')
+                    procs[job.name] = subprocess.Popen(
+                        job.cmd,
+                        stdout=logs[job.name],
+                        stderr=subprocess.STDOUT,
+                        env=thread_env(threads),
+                        start_new_session=True,  # its own process group, stopped as one
+                    )
+                    running.append(job)
                 time.sleep(poll_s)
                 for job in list(running):
                     code = procs[job.name].poll()
@@ -130,8 +137,10 @@ def run_jobs(
                     if code != 0:
                         raise JobFailed(f'{job.name} failed (exit {code}); see its log: {job.log}')
                     running.remove(job)
+                    stop_group(procs.pop(job.name))  # children it left hold no core
+                    logs.pop(job.name).close()
         finally:
             for proc in procs.values():
                 stop_group(proc)
-            for log in logs:
+            for log in logs.values():
                 log.close()

@@ -1,4 +1,4 @@
-"""Arms trained side by side as separate processes, with their progress and an ETA.
+"""Arms trained as separate processes, one per core, with their progress and an ETA.
 
 What the demo prints while it runs: each job's evaluations and every 60th iteration,
 read from the scalars mmengine writes, with the time left in the whole demo.
@@ -76,8 +76,9 @@ def train_job(name: str, config: str, work_dir: str, logs: str, max_iters: int) 
     )
 
 
-def run_stage(clock: DemoClock, jobs: List[Job], threads: int) -> None:
-    """Run ``jobs`` at once; print their progress with the demo's ETA; exit on failure."""
+def run_stage(clock: DemoClock, jobs: List[Job], threads: int, slots: Optional[int] = None) -> None:
+    """Run ``jobs``, ``slots`` at a time (all by default); print their progress with the
+    demo's ETA; exit on failure."""
     done = {job.name: 0 for job in jobs}
     total = sum(job.max_iters for job in jobs)
 
@@ -88,7 +89,7 @@ def run_stage(clock: DemoClock, jobs: List[Job], threads: int) -> None:
             say(f'{line}  | {clock.eta(sum(done.values()) / total)}')
 
     try:
-        run_jobs(jobs, on_record, threads)
+        run_jobs(jobs, on_record, threads, slots=slots)
     except JobFailed as e:
         raise SystemExit(f'demo stopped: {e}') from None
     clock.end()

@@ -30,7 +30,10 @@ RULE = (
     'the full-LR stage (up to the first LR drop), the least-squares line through the box '
     f'AP evaluations (at least {MIN_EVALUATIONS}) rises by less than {TOLERANCE:g} point. '
     f'Arms within {TOLERANCE:g} point are comparable: a gap within it is no lead and counts '
-    'as caught up; an answer about final accuracy is "undecided" unless both arms converged.'
+    'as caught up; an answer about final accuracy is "undecided" unless both arms converged. '
+    'Each ± is a standard error from this run: of a rise, from the scatter of the '
+    "evaluations around the line; of a final gap, the two arms' scatter added in "
+    'quadrature.'
 )
 
 
@@ -65,12 +68,12 @@ def training_lengths(work_dirs: Dict[str, str]) -> List[str]:
             continue
         with open(path) as f:
             chosen = json.load(f)
-        records = load_run(work_dir).records
-        images = {r['iter']: r['images'] for r in records}
-        end, last = chosen['stage_end'], records[-1]
+        last = load_run(work_dir).records[-1]
+        end = chosen['stage_end']  # at the cap, maybe between two evaluations
+        seen = round(end * last['images'] / last['iter'])  # one batch size throughout
         lines.append(
             f'- {arm}: the full-LR stage ended at iteration {end} '
-            f'({images.get(end, "?")} images seen): {chosen["reason"]}; with the tail, '
+            f'({seen} images seen): {chosen["reason"]}; with the tail, '
             f'{last["iter"]} iterations ({last["images"]} images), of a cap of '
             f'{chosen["cap"]} at the full LR.'
         )

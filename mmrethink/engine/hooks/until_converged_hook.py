@@ -14,6 +14,7 @@ from mmrethink.utils.convergence_rule import TOLERANCE, judged_window, rise_acro
 from mmrethink.utils.refusal import Refusal
 
 from ..schedulers import WarmupMultiStepLR
+from .convergence_hook import val_interval_at
 
 if TYPE_CHECKING:
     from mmengine.runner import Runner
@@ -31,11 +32,10 @@ def stage_end_reason(points: List[Tuple[int, float]], iteration: int, cap: int) 
     the stage so far, or the stage reached its ``cap``."""
     window = judged_window(iteration)
     trend = rise_across(points, window)
-    if trend is not None and trend[0] < TOLERANCE:
-        rise, noise = trend
-        return f'converged ({rise:+.1f} ± {noise:.1f} AP over {window[0]}-{window[1]})'
+    if trend is not None and trend.rise < TOLERANCE:
+        return f'converged ({trend.rise:+.1f} ± {trend.error:.1f} AP over {window[0]}-{window[1]})'
     if iteration >= cap:
-        still = 'not judged' if trend is None else f'still rising ({trend[0]:+.1f} AP)'
+        still = 'not judged' if trend is None else f'still rising ({trend.rise:+.1f} AP)'
         return f'the cap of {cap} iterations reached ({still})'
     return None
 
@@ -52,7 +52,8 @@ class UntilConvergedHook(Hook):
     them) follow wherever the stage ends. At each evaluation the rule of
     :mod:`mmrethink.utils.convergence_rule` is asked of the AP so far, over the last
     quarter of the stage so far; once it holds, the LR drops after that iteration and
-    the run ends after the tail. The decision is logged, written to
+    the run ends after the tail. At a cap where no evaluation falls, the stage ends at
+    the cap itself, as configured. The decision is logged, written to
     ``work_dir/schedule.json`` and carried in every checkpoint, so ``--resume`` continues
     the schedule the run chose (an evaluation a kill interrupted is run again, or read
     back from ``convergence.jsonl``, before training goes on).
@@ -97,6 +98,26 @@ class UntilConvergedHook(Hook):
         if self.decision is None and metrics and self.metric in metrics:
             self._evaluated(runner, runner.iter, metrics[self.metric])
 
+    def after_train_iter(
+        self,
+        runner: 'Runner',
+        batch_idx: int,
+        data_batch: Optional[Dict] = None,
+        outputs: Optional[Dict] = None,
+    ) -> None:
+        """At the cap with no evaluation there, end the stage where the configured
+        schedule drops the LR; an evaluation after it trains at LR/10 and is not asked."""
+        iteration = runner.iter + 1
+        if self.decision is not None or iteration != self.cap:
+            return
+        loop = runner.train_loop
+        interval = val_interval_at(loop, iteration)
+        evaluates = runner.val_loop is not None and interval > 0
+        evaluates = evaluates and iteration >= getattr(loop, 'val_begin', 1)
+        evaluates = evaluates and (iteration % interval == 0 or iteration == runner.max_iters)
+        if not evaluates:
+            self._decide(runner, iteration, stage_end_reason(self.points, iteration, self.cap))
+
     def before_save_checkpoint(self, runner: 'Runner', checkpoint: Dict) -> None:
         """Carry the evaluations so far and the decision."""
         checkpoint['until_converged'] = dict(points=self.points, decision=self.decision)
@@ -111,12 +132,15 @@ class UntilConvergedHook(Hook):
     def _evaluated(self, runner: 'Runner', iteration: int, value: float) -> None:
         self.points.append((iteration, 100 * max(value, 0.0)))  # COCO's -1: nothing scored
         reason = stage_end_reason(self.points, iteration, self.cap)
-        if reason is None:
-            return
-        self.decision = dict(stage_end=iteration, reason=reason)
-        milestones, max_iters = self._apply(runner, iteration)
+        if reason is not None:
+            self._decide(runner, iteration, reason)
+
+    def _decide(self, runner: 'Runner', stage_end: int, reason: str) -> None:
+        """End the full-LR stage after ``stage_end``: log it and write the schedule."""
+        self.decision = dict(stage_end=stage_end, reason=reason)
+        milestones, max_iters = self._apply(runner, stage_end)
         print_log(
-            f'UntilConvergedHook: full-LR stage ended at iteration {iteration}: {reason}; '
+            f'UntilConvergedHook: full-LR stage ended at iteration {stage_end}: {reason}; '
             f'LR x0.1 from iteration {milestones[0] + 1}, x0.01 from {milestones[1] + 1}, '
             f'end at {max_iters}.',
             logger='current',
