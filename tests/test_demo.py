@@ -385,16 +385,17 @@ def test_the_default_demo_lets_the_rule_judge_every_arm():
 
     base = Config.fromfile(osp.join(DEMO_CONFIGS, DETECTOR.format(arm='scratch')))
     # The configs' own: the paper's 6x at the demo's 1x of 900, drops at the last 600 and
-    # 200. The demo's caps: 3x for both pairs, on 640 and 64 images; at the cap the
-    # rule's window still holds more evaluations than its minimum.
+    # 200. The demo's caps: the same 6x for both pairs, evaluated every 150 (the configs:
+    # 300), on 640 and 64 images; at the cap the rule's window still holds more
+    # evaluations than its minimum.
     assert (base.train_cfg.max_iters, base.param_scheduler.milestones) == (5400, [4800, 5200])
     scale = SCALES['default']
     assert (scale.plentiful, scale.scarce) == (640, 64)
     for pair in ('plentiful', 'scarce'):
         cap = scale.schedules[pair]
         assert (cap['train_cfg']['max_iters'], cap['param_scheduler']['milestones']) == (
-            2700,
-            [2100, 2500],
+            5400,
+            [4800, 5200],
         )
     assert scale.pairs == ('plentiful', 'scarce')
     for pair in scale.pairs:

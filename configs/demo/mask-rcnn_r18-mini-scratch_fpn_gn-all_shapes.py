@@ -51,9 +51,10 @@ scene = dict(max_objects=2, radius=(0.14, 0.30), image_size=(128, 128))
 # one (41.3 vs 41.1 box AP, Table 1): 5400 iterations, LR drops at the last 2/3 and 2/9
 # of a 1x (4800, 5200); warm-up 30. lr 0.02 as in the paper, not scaled to batch 4
 # (0.06 and 0.01 both learned slower here; batch 8 gave no clear gain on 2 cores:
-# configs/demo/README.md). tools/demo.py trains its arms until converged, under caps of
-# its own. An evaluation every 1x/3 = 300 iterations: the first is the early-convergence
-# point, and the convergence rule's window (mmrethink/analysis/convergence.py) has five.
+# configs/demo/README.md). tools/demo.py trains its arms until converged, with this 6x
+# as the cap and an evaluation every 150. Here an evaluation every 1x/3 = 300 iterations:
+# the first is the early-convergence point, and the convergence rule's window
+# (mmrethink/analysis/convergence.py) has five.
 train_cfg = dict(max_iters=5400, val_interval=300)
 param_scheduler = dict(warmup_iters=30, milestones=[4800, 5200])
 default_hooks = dict(
