@@ -365,6 +365,23 @@ def test_eta_scales_later_stages_by_the_pace_of_the_done_ones(monkeypatch):
     assert clock.eta(0.5) == 'demo ETA 0:50'
 
 
+def test_an_arm_that_chose_its_end_counts_to_it_in_progress_and_eta(tmp_path, capsys):
+    """An arm trained until converged ends before its cap: once its schedule.json says
+    where, its progress lines and the ETA count to that end, not to the cap."""
+    write_chosen_then_scalars = (
+        'import json, os, sys; w = sys.argv[1]; d = os.path.join(w, "t", "vis_data"); '
+        'os.makedirs(d); json.dump(dict(stage_end=40, max_iters=60, cap=400), '
+        'open(os.path.join(w, "schedule.json"), "w")); '
+        'open(os.path.join(d, "scalars.json"), "w").write('
+        'json.dumps(dict(iter=60, lr=0.0002, loss=0.5)) + "\\n")'
+    )
+    clock = DemoClock(dict(pairs=100))
+    clock.begin('pairs')
+    run_stage(clock, [_job(tmp_path, 'scratch_plentiful', write_chosen_then_scalars, 600)], 1)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ['  [scratch_plentiful] iter 60/60  lr 0.0002  loss 0.5000  | demo ETA 0:00']
+
+
 def test_demo_stage_stops_naming_the_failed_arms_log(tmp_path):
     clock = DemoClock(dict(plentiful=10))
     clock.begin('plentiful')

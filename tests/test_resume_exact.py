@@ -159,7 +159,9 @@ def test_the_demo_arms_moving_average_resumes_exactly(trial_data, tmp_path):
     run(_cmd(path, 1, whole))
     killed_at = checkpoint_iter(kill_after_first_checkpoint(_cmd(path, 1, resumed), resumed))
     assert killed_at < ITERS
-    run(_cmd(path, 1, resumed) + ['--resume'])
+    out = run(_cmd(path, 1, resumed) + ['--resume'])
+    checkpoint = osp.join(resumed, f'iter_{killed_at}.pth')
+    assert f'Resumed exactly from {checkpoint}: iteration {killed_at}' in out.stdout + out.stderr
 
     def final(work_dir: str) -> dict:
         return torch.load(osp.join(work_dir, f'iter_{ITERS}.pth'), map_location='cpu')

@@ -4,11 +4,13 @@ What the demo prints while it runs: each job's evaluations and every 60th iterat
 read from the scalars mmengine writes, with the time left in the whole demo.
 """
 
+import json
 import os.path as osp
 import time
 from typing import Dict, List, Optional
 
 from mmrethink.analysis.runs import BOX_AP, MASK_AP, ap_points
+from mmrethink.engine.hooks.until_converged_hook import SCHEDULE_FILE
 from mmrethink.launching.parallel_runs import Job, JobFailed, run_jobs
 from mmrethink.utils.package_files import train_command
 
@@ -69,6 +71,16 @@ def progress_line(name: str, record: Dict, max_iters: int) -> Optional[str]:
     return None
 
 
+def chosen_end(work_dir: str) -> Optional[int]:
+    """The last iteration an arm trained until converged chose (its ``schedule.json``,
+    written when its full-LR stage ended); None before, or while the file is written."""
+    try:
+        with open(osp.join(work_dir, SCHEDULE_FILE)) as f:
+            return int(json.load(f)['max_iters'])
+    except (FileNotFoundError, ValueError, KeyError):
+        return None
+
+
 def train_job(name: str, config: str, work_dir: str, logs: str, max_iters: int) -> Job:
     """tools/train.py on ``config`` into ``work_dir``, logging to ``logs/<name>.log``."""
     return Job(
@@ -80,13 +92,19 @@ def run_stage(clock: DemoClock, jobs: List[Job], threads: int, slots: Optional[i
     """Run ``jobs``, ``slots`` at a time (all by default); print their progress with the
     demo's ETA; exit on failure."""
     done = {job.name: 0 for job in jobs}
-    total = sum(job.max_iters for job in jobs)
+    ends = {job.name: job.max_iters for job in jobs}  # the caps, until an arm chooses
+    chosen = set()
 
     def on_record(job: Job, record: Dict) -> None:
         done[job.name] = max(done[job.name], record.get('iter', record.get('step', 0)))
-        line = progress_line(job.name, record, job.max_iters)
+        if job.name not in chosen:
+            end = chosen_end(job.work_dir)
+            if end is not None:
+                ends[job.name] = end
+                chosen.add(job.name)
+        line = progress_line(job.name, record, ends[job.name])
         if line:
-            say(f'{line}  | {clock.eta(sum(done.values()) / total)}')
+            say(f'{line}  | {clock.eta(sum(done.values()) / sum(ends.values()))}')
 
     try:
         run_jobs(jobs, on_record, threads, slots=slots)
