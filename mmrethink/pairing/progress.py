@@ -77,7 +77,7 @@ def chosen_end(work_dir: str) -> Optional[int]:
     try:
         with open(osp.join(work_dir, SCHEDULE_FILE)) as f:
             return int(json.load(f)['max_iters'])
-    except (FileNotFoundError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError):
         return None
 
 
