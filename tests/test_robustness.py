@@ -24,12 +24,23 @@ from mmrethink.launching.preflight import (
 )
 
 RANK_DUMP = textwrap.dedent('''
-    """Test plugin: each rank saves its parameters and the images it trained on."""
+    """Test plugin: each rank saves its parameters and the images it trained on, and
+    leaves a mark beside each file mmengine's LoggerHook dumps from it."""
     import os.path as osp
     import torch
     from mmengine.dist import get_rank
-    from mmengine.hooks import Hook
+    from mmengine.hooks import Hook, logger_hook
     from mmdet.registry import HOOKS
+
+    _dump = logger_hook.dump
+
+
+    def _marked_dump(obj, file, **kwargs):
+        open(f'{file}.rank{get_rank()}', 'w').close()
+        return _dump(obj, file, **kwargs)
+
+
+    logger_hook.dump = _marked_dump
 
 
     @HOOKS.register_module()
@@ -104,15 +115,20 @@ def test_two_processes_on_cpu_train_split_and_evaluate(shapes, tmp_path):
     run(
         [
             osp.join(REPO, 'tools', 'dist_test.sh'),
-            SCRATCH,
+            str(config),
             checkpoint,
             '2',
             '--work-dir',
             str(tmp_path / 't2'),
             '--cfg-options',
             *test_options,
-        ]
+        ],
+        env=env,
     )
+    # One process writes the metrics JSON: two writing one file left it unparsable
+    # ('...}5}') in a CI run.
+    writers = sorted(glob.glob(osp.join(tmp_path, 't2', '*', '*.json.rank*')))
+    assert [osp.basename(w).rsplit('.', 1)[1] for w in writers] == ['rank0']
     run(
         [
             'python',

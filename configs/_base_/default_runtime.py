@@ -7,8 +7,9 @@ custom_imports = dict(imports=['mmrethink'], allow_failed_imports=False)
 
 default_hooks = dict(
     # Evaluations logged at their iteration (mmengine's default, by epoch, logs step 0
-    # for every evaluation of an iteration-based run).
-    logger=dict(interval=20, log_metric_by_epoch=False),
+    # for every evaluation of an iteration-based run); the test metrics JSON written by
+    # one process, not by all at once (mmrethink/engine/hooks/main_process_logger_hook.py).
+    logger=dict(type='MainProcessLoggerHook', interval=20, log_metric_by_epoch=False),
     # Retention: the last 3 checkpoints and the best one by the first COCO metric.
     checkpoint=dict(by_epoch=False, interval=10000, max_keep_ckpts=3, save_best='auto'),
     convergence=dict(type='ConvergenceHook'),
