@@ -203,7 +203,7 @@ def kill_after_first_checkpoint(
         for env, log in zip(envs, logs)
     ]
     deadline = time.time() + timeout_s
-    while _marked_iter(marker) < after_iter:
+    while (marked := _marked_iter(marker)) < after_iter:
         assert all(p.poll() is None for p in procs), f'{cmd} ended before the checkpoint: {base}'
         assert time.time() < deadline, f'no checkpoint after {timeout_s} s: {base}'
         time.sleep(0.05)
@@ -215,8 +215,8 @@ def kill_after_first_checkpoint(
     for proc, log in zip(procs, logs):
         proc.wait()
         log.close()
-    with open(marker) as f:
-        return f.read().strip()
+    # The checkpoint seen, not the marker read again: a later save may be rewriting it.
+    return osp.join(work_dir, f'iter_{marked}.pth')
 
 
 def evaluated_iterations(train_cfg: Dict) -> List[int]:

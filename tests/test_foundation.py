@@ -12,7 +12,16 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from helpers import REPO, SCRATCH, checkout_env, mini_options, run, scalars, train_cmd
+from helpers import (
+    REPO,
+    SCRATCH,
+    checkout_env,
+    kill_after_first_checkpoint,
+    mini_options,
+    run,
+    scalars,
+    train_cmd,
+)
 from mmrethink import registry as ours
 
 
@@ -149,24 +158,8 @@ def test_resume_after_sigkill_continues_schedule_and_counts(shapes, tmp_path):
     full, killed = str(tmp_path / 'full'), str(tmp_path / 'killed')
     options = mini_options(shapes, max_iters=8, val_interval=4)
     run(train_cmd(SCRATCH, full, options))
-    import signal
-    import subprocess
-    import time
-
-    proc = subprocess.Popen(
-        train_cmd(SCRATCH, killed, options),
-        cwd=REPO,
-        env=checkout_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    marker = osp.join(killed, 'last_checkpoint')
-    deadline = time.time() + 300
-    while not osp.isfile(marker) and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert open(marker).read().strip().endswith('iter_4.pth')
+    checkpoint = kill_after_first_checkpoint(train_cmd(SCRATCH, killed, options), killed)
+    assert checkpoint.endswith('iter_4.pth')
     resumed = run(train_cmd(SCRATCH, killed, options, '--resume'))
     assert 'resumed' in (resumed.stdout + resumed.stderr).lower()
     lrs_full = {r['iter']: r['lr'] for r in scalars(full)}

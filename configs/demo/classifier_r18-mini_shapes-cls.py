@@ -55,7 +55,7 @@ param_scheduler = dict(warmup_iters=30, milestones=[400, 533])
 default_hooks = dict(
     _delete_=True,
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
+    logger=dict(type='MainProcessLoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=600),
     sampler_seed=dict(type='DistSamplerSeedHook'),
