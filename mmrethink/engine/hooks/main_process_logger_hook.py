@@ -18,9 +18,9 @@ class MainProcessLoggerHook(LoggerHook):
     mmengine 0.10.7's hook dumps the test metrics to ``{work_dir}/{timestamp}/
     {timestamp}.json`` from every process. Under ``tools/dist_test.sh CFG CKPT N`` the
     processes write one file at once, and the shorter write leaves the longer one's tail
-    behind: a CI run read ``...}5}``, which no JSON reader parses. The metrics are the
-    same on every process (the evaluator gathers them), so the main process's are the
-    file, as its log line is the only one mmengine prints by default.
+    behind: a CI run read ``...}5}``, which no JSON reader parses. Every process holds
+    the same metrics (the evaluator broadcasts them), and mmengine prints only the main
+    process's log line by default, so the main process alone logs and writes them.
     """
 
     def after_test_epoch(
