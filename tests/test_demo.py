@@ -382,6 +382,39 @@ def test_an_arm_that_chose_its_end_counts_to_it_in_progress_and_eta(tmp_path, ca
     assert lines == ['  [scratch_plentiful] iter 60/60  lr 0.0002  loss 0.5000  | demo ETA 0:00']
 
 
+def test_eta_follows_the_plan_while_arms_may_end_anywhere_between_bounds(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(time, 'time', lambda: now[0])
+    clock = DemoClock(dict(pairs=100, report=0))
+    clock.begin('pairs')
+    now[0] = 30.0  # 25% to 50% done: the stage takes 60 to 120 s; planned 100
+    assert clock.remaining(0.25, most=0.5) == pytest.approx(70)
+    now[0] = 90.0  # 50% to 60%: 150 to 180 s; the plan is too short, so the least
+    assert clock.remaining(0.5, most=0.6) == pytest.approx(60)
+    now[0] = 27.0  # 30% to 90%: 30 to 90 s; the plan is too long, so the most
+    assert clock.remaining(0.3, most=0.9) == pytest.approx(63)
+
+
+def test_eta_of_an_arm_still_at_its_full_lr_follows_the_plan_not_the_cap(tmp_path, capsys):
+    """Counted to its cap, an arm trained until converged that will end at half of it
+    made the ETA run twice as long as the stage would (21:36 when 13 minutes were left,
+    in the default demo); the plan is the estimate while the arm may end anywhere."""
+    write_scalars = (
+        'import json, os, sys; d = os.path.join(sys.argv[1], "t", "vis_data"); '
+        'os.makedirs(d); open(os.path.join(d, "scalars.json"), "w").write('
+        'json.dumps(dict(iter=240, lr=0.02, loss=0.5)) + "\\n")'
+    )
+    clock = DemoClock(dict(pairs=100))
+    clock.begin('pairs')
+    clock.started -= 50  # 50 s into a stage planned at 100: 240 of a 600-iteration cap
+    job = _job(tmp_path, 'scratch_plentiful', write_scalars, 600)
+    run_stage(clock, [job], 1, tails=dict(scratch_plentiful=100))
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith('  [scratch_plentiful] iter 240/600  lr 0.02  loss 0.5000  | demo ETA ')
+    minutes, seconds = map(int, line.rsplit(' ', 1)[1].split(':'))
+    assert 40 <= 60 * minutes + seconds <= 50  # counted to the cap: 75 s (50 / 0.4 - 50)
+
+
 def test_demo_stage_stops_naming_the_failed_arms_log(tmp_path):
     clock = DemoClock(dict(plentiful=10))
     clock.begin('plentiful')

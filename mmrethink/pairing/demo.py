@@ -257,7 +257,12 @@ def _train_pairs(
             f'the run {schedules[pair].train_cfg["max_iters"]})  | {clock.eta(0)}'
         )
     say(f'  {len(jobs)} arms, {slots} at a time, {threads} thread(s) each')
-    run_stage(clock, jobs, threads, slots)
+    tails = {
+        f'{arm}_{pair}': schedule.train_cfg['max_iters'] - schedule.param_scheduler['milestones'][0]
+        for pair, schedule in schedules.items()
+        for arm in ARMS
+    }
+    run_stage(clock, jobs, threads, slots, tails)
     work_dirs = {job.name: job.work_dir for job in jobs}
     return {
         pair: {arm: load_run(work_dirs[f'{arm}_{pair}'], f'{arm}_{pair}') for arm in ARMS}

@@ -37,19 +37,26 @@ class DemoClock:
         """Record the current stage's seconds."""
         self.taken[self.current] = time.time() - self.started
 
-    def remaining(self, fraction: float) -> float:
-        """Seconds left in the demo when the current stage is ``fraction`` done."""
+    def remaining(self, fraction: float, most: Optional[float] = None) -> float:
+        """Seconds left in the demo when the current stage is ``fraction`` done, or, while
+        arms that may still end early leave that open, between ``fraction`` and ``most``
+        done: then the stage's planned seconds, within what those two allow."""
         spent = time.time() - self.started
         planned = self.plan[self.current]
-        projected = spent / fraction if fraction >= 0.2 else max(planned, spent)
+        if most is None:
+            projected = spent / fraction if fraction >= 0.2 else max(planned, spent)
+        else:
+            projected = max(planned, spent, spent / most if most >= 0.2 else 0)
+            if fraction >= 0.2:
+                projected = min(projected, spent / fraction)
         done_plan = sum(self.plan[s] for s in self.taken) + planned
         pace = (sum(self.taken.values()) + projected) / done_plan
         later = [s for s in self.plan if s not in self.taken and s != self.current]
         return max(projected - spent, 0) + pace * sum(self.plan[s] for s in later)
 
-    def eta(self, fraction: float) -> str:
+    def eta(self, fraction: float, most: Optional[float] = None) -> str:
         """``demo ETA 4:05``."""
-        minutes, seconds = divmod(int(self.remaining(fraction)), 60)
+        minutes, seconds = divmod(int(self.remaining(fraction, most)), 60)
         return f'demo ETA {minutes}:{seconds:02d}'
 
 
@@ -88,9 +95,19 @@ def train_job(name: str, config: str, work_dir: str, logs: str, max_iters: int) 
     )
 
 
-def run_stage(clock: DemoClock, jobs: List[Job], threads: int, slots: Optional[int] = None) -> None:
+def run_stage(
+    clock: DemoClock,
+    jobs: List[Job],
+    threads: int,
+    slots: Optional[int] = None,
+    tails: Optional[Dict[str, int]] = None,
+) -> None:
     """Run ``jobs``, ``slots`` at a time (all by default); print their progress with the
-    demo's ETA; exit on failure."""
+    demo's ETA; exit on failure. ``tails``: for the arms trained until converged, the
+    iterations they train after their full-LR stage; until an arm's ``schedule.json``
+    says where it ends, it may end anywhere from its next iteration plus its tail to its
+    cap, and the ETA follows the stage's plan within those bounds."""
+    tails = tails or {}
     done = {job.name: 0 for job in jobs}
     ends = {job.name: job.max_iters for job in jobs}  # the caps, until an arm chooses
     chosen = set()
@@ -104,7 +121,11 @@ def run_stage(clock: DemoClock, jobs: List[Job], threads: int, slots: Optional[i
                 chosen.add(job.name)
         line = progress_line(job.name, record, ends[job.name])
         if line:
-            say(f'{line}  | {clock.eta(sum(done.values()) / sum(ends.values()))}')
+            trained = sum(done.values())
+            open_ended = [name for name in tails if name not in chosen]
+            earliest = {name: min(ends[name], done[name] + tails[name]) for name in open_ended}
+            most = trained / sum({**ends, **earliest}.values()) if open_ended else None
+            say(f'{line}  | {clock.eta(trained / sum(ends.values()), most)}')
 
     try:
         run_jobs(jobs, on_record, threads, slots=slots)
