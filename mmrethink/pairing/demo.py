@@ -230,6 +230,7 @@ def _train_pairs(
         schedule.merge_from_dict(scale.schedules.get(pair, {}))
     sizes = dict(plentiful=scale.plentiful, scarce=scale.scarce)
     jobs: List[Job] = []
+    tails: Dict[str, int] = {}  # what each arm trains after its full-LR stage
     for pair in scale.pairs:  # in this order: plentiful scratch converges last
         for arm in ARMS:
             config = _arm_config(
@@ -246,6 +247,7 @@ def _train_pairs(
             work_dir = osp.join(out, 'work_dirs', name)
             max_iters = schedules[pair].train_cfg['max_iters']
             jobs.append(train_job(name, config, work_dir, osp.join(out, 'logs'), max_iters))
+            tails[name] = max_iters - schedules[pair].param_scheduler['milestones'][0]
     slots = min(len(jobs), cores())
     threads = max(1, cores() // slots)
     clock.begin('pairs')
@@ -257,11 +259,6 @@ def _train_pairs(
             f'the run {schedules[pair].train_cfg["max_iters"]})  | {clock.eta(0)}'
         )
     say(f'  {len(jobs)} arms, {slots} at a time, {threads} thread(s) each')
-    tails = {
-        f'{arm}_{pair}': schedule.train_cfg['max_iters'] - schedule.param_scheduler['milestones'][0]
-        for pair, schedule in schedules.items()
-        for arm in ARMS
-    }
     run_stage(clock, jobs, threads, slots, tails)
     work_dirs = {job.name: job.work_dir for job in jobs}
     return {

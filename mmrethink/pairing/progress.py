@@ -38,9 +38,10 @@ class DemoClock:
         self.taken[self.current] = time.time() - self.started
 
     def remaining(self, fraction: float, most: Optional[float] = None) -> float:
-        """Seconds left in the demo when the current stage is ``fraction`` done, or, while
-        arms that may still end early leave that open, between ``fraction`` and ``most``
-        done: then the stage's planned seconds, within what those two allow."""
+        """Seconds left in the demo when the current stage is ``fraction`` done. ``most``:
+        how much would be done if every arm that has not chosen its end ended as early as
+        it can; then the stage takes its planned seconds, but no less than ``most`` and
+        no more than ``fraction`` allow (each once it is at least 0.2)."""
         spent = time.time() - self.started
         planned = self.plan[self.current]
         if most is None:
@@ -105,8 +106,8 @@ def run_stage(
     """Run ``jobs``, ``slots`` at a time (all by default); print their progress with the
     demo's ETA; exit on failure. ``tails``: for the arms trained until converged, the
     iterations they train after their full-LR stage; until an arm's ``schedule.json``
-    says where it ends, it may end anywhere from its next iteration plus its tail to its
-    cap, and the ETA follows the stage's plan within those bounds."""
+    says where it ends, it may end anywhere from where it is plus its tail to its
+    ``max_iters``, and the ETA follows the stage's plan within those bounds."""
     tails = tails or {}
     done = {job.name: 0 for job in jobs}
     ends = {job.name: job.max_iters for job in jobs}  # the caps, until an arm chooses
