@@ -1,5 +1,6 @@
 """Issue: the stack imports, `mmrethink::` inheritance, registries, mim, resume."""
 
+import os
 import os.path as osp
 import sys
 import textwrap
@@ -7,6 +8,7 @@ import textwrap
 import mmcv
 import mmdet
 import mmengine
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -25,13 +27,19 @@ from helpers import (
 from mmrethink import registry as ours
 
 
+@pytest.mark.stack
 def test_stack_versions_and_compiled_ops():
+    """The torch the venv was built for (requirements/build.txt's pin, or make
+    test-stack's TORCH) with the pinned stack, and mmcv's ops compiled against it."""
+    with open(osp.join(REPO, 'requirements', 'build.txt')) as f:
+        pin = next(line.split('==')[1].strip() for line in f if line.startswith('torch=='))
     assert (
         torch.__version__.split('+')[0],
         mmcv.__version__,
         mmengine.__version__,
         mmdet.__version__,
-    ) == ('2.13.0', '2.1.0', '0.10.7', '3.3.0')
+        np.__version__.split('.')[0],
+    ) == (os.environ.get('MMRETHINK_TORCH', pin), '2.1.0', '0.10.7', '3.3.0', '1')
     from mmcv.ops import nms, roi_align
 
     boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 11.0, 11.0], [50.0, 50.0, 60.0, 60.0]])
@@ -42,6 +50,7 @@ def test_stack_versions_and_compiled_ops():
     assert pooled.item() == pytest.approx(feats.mean().item())
 
 
+@pytest.mark.stack
 def test_config_outside_repo_inherits_with_scope(tmp_path):
     user_cfg = tmp_path / 'my_experiment.py'
     user_cfg.write_text(
@@ -152,6 +161,7 @@ def test_mim_train_unknown_config_says_so(tmp_path):
     assert 'can not find the config file' in proc.stdout + proc.stderr
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_resume_after_sigkill_continues_schedule_and_counts(shapes, tmp_path):
     """4 iterations, SIGKILL, --resume: iterations 5-8 match an uninterrupted run."""
@@ -176,6 +186,7 @@ def test_resume_after_sigkill_continues_schedule_and_counts(shapes, tmp_path):
     ]
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_resume_under_weights_only_torch_load(shapes, tmp_path):
     """torch >= 2.6 loads mmengine checkpoints with weights_only=True, the default."""
@@ -208,6 +219,7 @@ def test_untrusted_pickle_still_refused(tmp_path):
             torch.load(path)
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_installed_package_resolves_its_configs(tmp_path):
     """A regular install (what `make` does and `mim` needs) serves `mmrethink::` too."""

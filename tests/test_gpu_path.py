@@ -161,6 +161,7 @@ def _installed_env() -> dict:
     return env
 
 
+@pytest.mark.stack
 def test_a_new_interpreter_knows_the_scope_without_importing_torch(tmp_path):
     """What the installed ``mmrethink-config-scope.pth`` does at interpreter start."""
     proc = run(
@@ -177,6 +178,7 @@ def test_a_new_interpreter_knows_the_scope_without_importing_torch(tmp_path):
     assert proc.stdout.split() == ['False', 'False', 'mmrethink', 'False']
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_mmdets_own_train_and_mim_train_mmdet_run_a_user_config(shapes, tmp_path):
     """A user config outside the checkout inheriting ``mmrethink::``, launched by the

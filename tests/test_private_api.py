@@ -39,6 +39,7 @@ def resolve(path: str) -> Any:
     raise ImportError(f'no module in {path}')
 
 
+@pytest.mark.stack
 @pytest.mark.parametrize('entry', PRIVATE_API, ids=lambda e: e.upstream)
 def test_every_listed_upstream_name_resolves(entry: PrivateUse):
     if entry.instance_attribute:

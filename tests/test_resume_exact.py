@@ -98,8 +98,10 @@ def _assert_resume_is_exact(processes, workers, trial_data, tmp_path, during='ev
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('workers', [0, 1])
-@pytest.mark.parametrize('processes', [1, 2])
+@pytest.mark.parametrize(
+    'processes, workers',
+    [(1, 0), (1, 1), (2, 0), pytest.param(2, 1, marks=pytest.mark.stack)],  # 2 x 1: stack
+)
 def test_run_killed_during_an_evaluation_resumes_exactly(processes, workers, trial_data, tmp_path):
     _assert_resume_is_exact(processes, workers, trial_data, tmp_path)
 

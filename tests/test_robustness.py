@@ -66,6 +66,7 @@ def _metrics(work_dir: str) -> dict:
         return json.load(f)
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_two_processes_on_cpu_train_split_and_evaluate(shapes, tmp_path):
     plugin_dir = tmp_path / 'plugin'

@@ -311,6 +311,7 @@ def test_count_samples_cli_from_real_statistics(shapes, tmp_path):
     assert osp.isfile(str(tmp_path / 's.png'))
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_benchmark_reports_each_config_and_ratios(tmp_path):
     """Runs (untimed) and reports what it claims; the figures themselves are in docs/train.md."""

@@ -123,6 +123,7 @@ def _shrunk(arm: str, tmp_path) -> SimpleNamespace:
     return cfg
 
 
+@pytest.mark.stack
 def test_pretrained_arm_loads_the_imagenet_body_and_fc6_fc7_and_keeps_them(tmp_path):
     cfg = _shrunk('pretrained', tmp_path)
     imagenet = torch.load(cfg.model.backbone.init_cfg.checkpoint)

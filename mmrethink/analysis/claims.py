@@ -4,10 +4,17 @@ He et al. 2019 claim that (1) pre-training speeds up convergence: early in train
 pretrained arm leads (Fig. 2); (2) with enough target data, scratch reaches the
 pretrained arm's accuracy once both have converged (Table 1); (3) with scarce data it
 does not (Sec. 5: 1k and 3.5k COCO images, VOC). One margin decides both "leads" and
-"caught up": a box AP gap within :data:`TOLERANCE` points is no gap. An answer about
-final accuracy needs both arms converged by the one rule (convergence.py); otherwise it
-is "undecided", naming the arm. The demo answers all three from a plentiful and a
-scarce pair; tools/pair_experiment.py answers (1) and (2) on the user's data.
+"caught up": a box AP gap within :data:`TOLERANCE` points is no gap.
+
+An answer about final accuracy rests on the arm that could still change it, judged by
+the one rule (convergence.py): training longer can only raise an arm that is still
+rising. So "scratch caught up" (its final AP within the margin of the pretrained arm's,
+or above) needs the *pretrained* arm converged, whatever scratch does; "scratch did not
+catch up" needs the *scratch* arm converged, whatever the pretrained arm does. When that
+arm has not converged the answer is "undecided", naming it (rule of 2026-12-07; before,
+both arms had to converge for either answer, which threw decided answers away). The demo
+answers all three from a plentiful and a scarce pair; tools/pair_experiment.py answers
+(1) and (2) on the user's data.
 """
 
 import math
@@ -58,14 +65,19 @@ class PairComparison:
             return None
         return math.sqrt(sum(s**2 for s in scatters))
 
-    def unconverged(self) -> List[str]:
-        """``scratch (still rising (+3.2 ± 0.4 AP over 1800-2400))`` per arm not converged."""
-        return [f'{arm} ({v.describe()})' for arm, v in self.verdicts.items() if not v.converged]
+    def deciding_arm(self) -> str:
+        """The arm the catch-up answer rests on: the pretrained arm while scratch ended
+        within the margin or above (a scratch arm still rising can only gain), the
+        scratch arm while it ended below (a pretrained arm still rising can only widen
+        its lead)."""
+        return 'pretrained' if self.final_gap() <= TOLERANCE else 'scratch'
 
     def caught_up(self) -> Optional[bool]:
-        """Whether scratch ended within the margin of the pretrained arm; None (undecided)
-        unless both arms converged."""
-        return None if self.unconverged() else self.final_gap() <= TOLERANCE
+        """Whether scratch ended within the margin of the pretrained arm (or above it);
+        None (undecided) while the :meth:`deciding_arm` has not converged."""
+        if not self.verdicts[self.deciding_arm()].converged:
+            return None
+        return self.final_gap() <= TOLERANCE
 
     def finals_sentence(self) -> str:
         """``final box AP 38.3 scratch (iteration 5400) vs 38.9 pretrained (iteration 5400),
@@ -84,12 +96,23 @@ class PairComparison:
         )
 
     def converged_sentence(self) -> str:
-        """``both arms converged (scratch +0.2 ± 0.4, pretrained -0.1 ± 0.3 AP over the
-        last quarter of their full-LR stages)``."""
-        rises = ', '.join(
-            f'{arm} {v.rise:+.1f} ± {v.noise:.1f}' for arm, v in self.verdicts.items()
+        """What a decided answer rests on: ``both arms converged (scratch +0.2 ± 0.4,
+        pretrained -0.1 ± 0.3 AP over the last quarter of their full-LR stages)``, or
+        ``the pretrained arm converged (+0.3 ± 0.5 AP over 1800-2400); scratch, still
+        rising (+4.1 ± 0.5 AP over 3600-4800), could only gain``."""
+        if all(v.converged for v in self.verdicts.values()):
+            rises = ', '.join(
+                f'{arm} {v.rise:+.1f} ± {v.noise:.1f}' for arm, v in self.verdicts.items()
+            )
+            return f'both arms converged ({rises} AP over the last quarter of their full-LR stages)'
+        deciding = self.deciding_arm()
+        other = 'scratch' if deciding == 'pretrained' else 'pretrained'
+        could = 'could only gain' if other == 'scratch' else 'could only widen its lead'
+        verdicts = self.verdicts
+        return (
+            f'the {deciding} arm {verdicts[deciding].describe()}; {other}, '
+            f'{verdicts[other].describe()}, {could}'
         )
-        return f'both arms converged ({rises} AP over the last quarter of their full-LR stages)'
 
 
 def plus_minus(error: Optional[float]) -> str:
@@ -125,15 +148,25 @@ def early_lead(pairs: Dict[str, PairComparison]) -> str:
 
 
 def undecided_answer(pair: PairComparison) -> str:
-    """The answer when an arm has not converged: the numbers, and which arm."""
-    unconverged = '; '.join(pair.unconverged())
-    return f'undecided: {pair.finals_sentence()}, but not converged: {unconverged}.'
+    """The answer when the arm it rests on has not converged: the numbers, that arm,
+    and why it decides."""
+    deciding = pair.deciding_arm()
+    why = (
+        'a pretrained arm still rising could pull ahead of scratch'
+        if deciding == 'pretrained'
+        else 'a scratch arm still rising could still close the gap'
+    )
+    return (
+        f'undecided: {pair.finals_sentence()}, but not converged: {deciding} '
+        f'({pair.verdicts[deciding].describe()}), and {why}.'
+    )
 
 
 def _final_accuracy(
     pair: PairComparison, title: str, caught: str, short: str, paper_expects_catch_up: bool
 ) -> str:
-    """``title: <caught or short>: <finals>; ...`` once both arms converged, else undecided."""
+    """``title: <caught or short>: <finals>; ...`` once the deciding arm converged, else
+    undecided."""
     caught_up = pair.caught_up()
     if caught_up is None:
         return f'{title}: {undecided_answer(pair)}'

@@ -1,18 +1,28 @@
-"""Load mmengine checkpoints under torch >= 2.6 without unpickling arbitrary code.
+"""Load mmengine checkpoints on every supported torch without unpickling arbitrary code
+where torch refuses it by default.
 
-torch 2.6 made ``torch.load(weights_only=True)`` the default; mmengine 0.10.7 calls
-``torch.load`` without the argument, and its checkpoints hold ``HistoryBuffer`` objects
-(with numpy arrays and references to the buffer's statistics methods) in
-``message_hub``, so ``--resume`` fails with "Weights only load failed". We do *not*
-turn ``weights_only`` off: we add exactly what mmengine itself writes to torch's
-allowlist. The method references are pickled as ``getattr(HistoryBuffer, name)``;
+torch 2.6 made ``torch.load(weights_only=True)`` the default (its release notes);
+mmengine 0.10.7 calls ``torch.load`` without the argument, and its checkpoints hold
+``HistoryBuffer`` objects (with numpy arrays and references to the buffer's statistics
+methods) in ``message_hub``, so ``--resume`` fails with "Weights only load failed". We do
+*not* turn ``weights_only`` off there: we add exactly what mmengine itself writes to
+torch's allowlist. The method references are pickled as ``getattr(HistoryBuffer, name)``;
 instead of allowing ``getattr`` (which reaches anything), the name ``builtins.getattr``
-is bound to a lookup that only returns HistoryBuffer's own methods. Any other object in
-a file still fails to load, so an untrusted checkpoint cannot run code.
+is bound to a lookup that only returns HistoryBuffer's own methods, an
+``(object, 'module.name')`` entry that ``add_safe_globals`` takes from torch 2.6 on (it
+came in 2.4, pytorch/pytorch#124331, for classes and functions only). Any other object
+in a file still fails to load, so an untrusted checkpoint cannot run code.
+
+torch 2.1-2.5 load with ``weights_only=False`` by default, mmengine's own loads read its
+checkpoints as they are, and the allowlist is neither needed nor (before 2.6) able to
+hold the ``getattr`` entry: there the pack loads as mmengine does, with torch's default.
+Which case holds is found by what torch does, not by its version: a checkpoint-shaped
+object is saved and loaded with torch's defaults (``mmengine_checkpoints_load``).
 """
 
+import io
 import pickle
-from typing import Any
+from typing import Any, Dict
 
 import numpy as np
 import torch
@@ -46,6 +56,45 @@ MMENGINE_CHECKPOINT_GLOBALS = [
 ]
 
 
+def _checkpoint_like() -> Dict[str, Any]:
+    """A small object with every kind of global in MMENGINE_CHECKPOINT_GLOBALS, as
+    mmengine's message hub writes them."""
+    buffer = HistoryBuffer()
+    buffer.update(1.0)
+    return {
+        'state_dict': {'w': torch.zeros(1)},
+        'message_hub': {
+            'log_scalars': {'train/loss': buffer},
+            'method': HistoryBuffer.mean,
+            'arrays': [np.zeros(2, np.float32), np.float64(1.0), np.int64(1), np.bool_(True)],
+        },
+    }
+
+
+def mmengine_checkpoints_load() -> bool:
+    """Whether ``torch.load`` with its defaults (mmengine's call) reads an mmengine
+    checkpoint; False where torch loads weights only by default and the allowlist does
+    not hold mmengine's contents (yet)."""
+    file = io.BytesIO()
+    torch.save(_checkpoint_like(), file)
+    file.seek(0)
+    try:
+        torch.load(file, map_location='cpu')
+    except pickle.UnpicklingError:
+        return False
+    return True
+
+
 def allow_mmengine_checkpoint_types() -> None:
-    """Add mmengine's checkpoint contents to torch's ``weights_only`` allowlist."""
+    """Add mmengine's checkpoint contents to torch's ``weights_only`` allowlist where
+    torch loads weights only by default (torch >= 2.6); elsewhere nothing is needed."""
+    if mmengine_checkpoints_load():
+        return
     torch.serialization.add_safe_globals(MMENGINE_CHECKPOINT_GLOBALS)
+    if not mmengine_checkpoints_load():
+        raise RuntimeError(
+            f'torch {torch.__version__} loads checkpoints with weights_only=True by '
+            'default and refuses mmengine checkpoints even with their types allowed '
+            '(mmrethink/compat/checkpoint_loading.py); install a torch the pack '
+            'supports (docs/get_started.md, "Supported versions").'
+        )

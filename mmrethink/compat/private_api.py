@@ -146,4 +146,10 @@ PRIVATE_API: Tuple[PrivateUse, ...] = (
         "the name numpy arrays pickle under, in mmengine's checkpoints; torch's "
         'weights_only allowlist needs that exact object',
     ),
+    PrivateUse(
+        'torch.nn.Module._register_load_state_dict_pre_hook',
+        ('mmrethink.compat.torch_features',),
+        'the load hook with the module as first argument before torch 2.5 made '
+        'register_load_state_dict_pre_hook public (VGGFCBBoxHead loads torchvision fcs)',
+    ),
 )

@@ -15,6 +15,7 @@ from mmcv.cnn import VGG, make_vgg_layer
 from mmdet.models import Shared2FCBBoxHead
 from mmengine.model import BaseModule, ModuleList
 
+from mmrethink.compat.torch_features import register_load_state_dict_pre_hook
 from mmrethink.registry import MODELS
 
 # torchvision's VGG ``classifier``: Linear (fc6), ReLU, Dropout, Linear (fc7), ReLU,
@@ -126,4 +127,4 @@ class VGGFCBBoxHead(Shared2FCBBoxHead):
         super().__init__(fc_out_channels=fc_out_channels, **kwargs)
         self.fcs_init_cfg = fcs_init_cfg
         self.shared_fcs = ModuleList(list(self.shared_fcs), init_cfg=fcs_init_cfg)
-        self.shared_fcs.register_load_state_dict_pre_hook(_torchvision_fc_names)
+        register_load_state_dict_pre_hook(self.shared_fcs, _torchvision_fc_names)

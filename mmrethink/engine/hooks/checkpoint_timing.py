@@ -38,7 +38,10 @@ def checkpoint_to_resume(runner: 'Runner') -> Optional[str]:
 
 def read_checkpoint(path: str) -> Dict:
     """A checkpoint, read for its ``meta`` and small entries: a local file is
-    memory-mapped, so its weights are not read (the Runner loads the file after)."""
+    memory-mapped, so its weights are not read (the Runner loads the file after). It is
+    loaded as torch loads by default, as mmengine's resume does after it: weights only,
+    with mmengine's types allowed, where torch defaults to that (>= 2.6,
+    ``compat/checkpoint_loading.py``)."""
     if '://' in path:
         return CheckpointLoader.load_checkpoint(path, map_location='cpu', logger='silent')
-    return torch.load(path, map_location='cpu', mmap=True, weights_only=True)
+    return torch.load(path, map_location='cpu', mmap=True)
