@@ -53,9 +53,7 @@ test-stack: stack-torch $(VENV)/.mmrethink
 	$(MAKE) --no-print-directory install TORCH=$(TORCH_PIN)  # .venv: the other torch of the cross-torch resume
 	$(PY) -c 'import torch; print("test-stack on torch", torch.__version__)'
 	MMRETHINK_TORCH=$(TORCH) MMRETHINK_OTHER_PYTHON=$(abspath .venv)/bin/python \
-	  $(PY) -m pytest tests -q -m stack --durations=10 --ignore=tests/test_mixed_precision.py
-# (test_mixed_precision.py holds no stack test and imports torch.utils._pytree.tree_leaves,
-# which torch 2.1 does not have.)
+	  $(PY) -m pytest tests -q -m stack --durations=10
 
 stack-torch:
 	if [ "$(TORCH)" = "$(TORCH_PIN)" ]; then \

@@ -41,6 +41,13 @@ def checkout_env(**extra: str) -> Dict[str, str]:
     return env
 
 
+def installed_env(**extra: str) -> Dict[str, str]:
+    """The environment of a user's shell: the installed package, not the checkout."""
+    env = checkout_env(**extra)
+    env.pop('PYTHONPATH')
+    return env
+
+
 def run(cmd: Sequence[str], check: bool = True, **kwargs) -> subprocess.CompletedProcess:
     """Run ``cmd`` in the checkout; with ``check``, fail with its output's tail."""
     proc = subprocess.run(

@@ -551,3 +551,28 @@ def test_noise_tool_scores_two_disjoint_sets(tmp_path):
     )
     assert few.returncode != 0 and 'the summary needs at least 4' in few.stderr
     assert not (tmp_path / 'new').exists()  # refused before anything was written
+
+
+def test_each_arms_lr_drops_are_marked_on_its_own_curve(monkeypatch, tmp_path):
+    """Arms of a pair drop at other iterations (each ends its full-LR stage by the rule):
+    each arm's drops are triangles in its colour, on its curve, and nothing else."""
+    from mmrethink.analysis import curves
+
+    figures = []
+    monkeypatch.setattr(curves, 'save_png_svg', lambda fig, stem: figures.append(fig) or [])
+    scratch = _run('s', _rising(1), milestones=[1600, 1700])
+    pretrained = _run('p', _flat_at(35), iters=ITERS[:12], milestones=[900, 1100])
+    curves.plot_pairs(dict(plentiful=dict(scratch=scratch, pretrained=pretrained)), 'x')
+    [box_panel] = [ax for ax in figures[0].axes if ax.get_title().startswith('bbox AP')]
+    marked = {
+        line.get_color(): [tuple(p) for p in line.get_xydata()]
+        for line in box_panel.get_lines()
+        if line.get_marker() == 'v'
+    }
+    assert marked == {
+        curves.ARM_COLOURS['scratch']: [(1600, 21.0), (1700, 21.0)],
+        curves.ARM_COLOURS['pretrained']: [(900, pytest.approx(32.0)), (1100, 35.0)],
+    }
+    # No line across the panel at a drop (whose arm would it be?).
+    spans = [line for line in box_panel.get_lines() if len(set(line.get_xdata())) == 1]
+    assert [line.get_marker() for line in spans] == []

@@ -17,7 +17,7 @@ from mmengine.registry import DefaultScope
 from helpers import (
     REPO,
     SCRATCH,
-    checkout_env,
+    installed_env,
     kill_after_first_checkpoint,
     mini_options,
     run,
@@ -229,8 +229,6 @@ def test_installed_package_resolves_its_configs(tmp_path):
         "mask-rcnn_r18-mini-scratch_fpn_gn-all_shapes.py'\n"
         'train_cfg = dict(max_iters=7)\n'
     )
-    env = checkout_env()
-    env.pop('PYTHONPATH')
     proc = run(
         [
             sys.executable,
@@ -241,7 +239,7 @@ def test_installed_package_resolves_its_configs(tmp_path):
             'cfg.param_scheduler.milestones)',
         ],
         cwd=str(tmp_path),
-        env=env,
+        env=installed_env(),
     )
     package_dir, max_iters, milestones = proc.stdout.split(maxsplit=2)
     assert 'site-packages' in package_dir and package_dir != osp.join(REPO, 'mmrethink')

@@ -23,6 +23,7 @@ from helpers import (
     SCRATCH,
     checkout_env,
     convergence,
+    installed_env,
     kill_after_first_checkpoint,
     mini_options,
     run,
@@ -154,13 +155,6 @@ def test_an_epoch_based_loop_says_at_start_that_resume_is_not_exact(trial_data, 
     assert 'RandomStateHook: EpochBasedTrainLoop is not iteration-based' in log, log[-3000:]
 
 
-def _installed_env() -> dict:
-    """The environment of a user's shell: the installed package, not the checkout."""
-    env = checkout_env()
-    env.pop('PYTHONPATH')
-    return env
-
-
 @pytest.mark.stack
 def test_a_new_interpreter_knows_the_scope_without_importing_torch(tmp_path):
     """What the installed ``mmrethink-config-scope.pth`` does at interpreter start."""
@@ -173,7 +167,7 @@ def test_a_new_interpreter_knows_the_scope_without_importing_torch(tmp_path):
             "print(MODULE2PACKAGE.get('mmrethink'), 'mmrethink' in sys.modules)",
         ],
         cwd=str(tmp_path),
-        env=_installed_env(),
+        env=installed_env(),
     )
     assert proc.stdout.split() == ['False', 'False', 'mmrethink', 'False']
 
@@ -197,9 +191,7 @@ def test_mmdets_own_train_and_mim_train_mmdet_run_a_user_config(shapes, tmp_path
         ('mim', [sys.executable, '-m', 'mim', 'train', 'mmdet', str(user)]),
     ):
         work_dir = str(tmp_path / name)
-        proc = run(
-            cmd + ['--work-dir', work_dir] + options, cwd=str(tmp_path), env=_installed_env()
-        )
+        proc = run(cmd + ['--work-dir', work_dir] + options, cwd=str(tmp_path), env=installed_env())
         assert osp.isfile(osp.join(work_dir, 'iter_2.pth')), proc.stdout[-3000:]
         assert convergence(work_dir)[-1]['iter'] == 2  # the pack's hooks ran
 

@@ -52,7 +52,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
-from torch.utils._pytree import tree_leaves, tree_map
+from torch.utils._pytree import tree_flatten, tree_map  # both in torch 2.1 and later
 
 import mmrethink  # noqa: F401
 from helpers import REPO, checkout_env
@@ -150,7 +150,7 @@ def _with_cast(op: Callable, cast: str) -> Callable:
         elif cast == 'fp32':
             to = F32
         else:  # promote: the widest floating input
-            wide = any(t.dtype == F32 for t in tree_leaves((args, kwargs)) if _eligible(t))
+            wide = any(t.dtype == F32 for t in tree_flatten((args, kwargs))[0] if _eligible(t))
             to = F32 if wide else low
         args, kwargs = tree_map(lambda t: t.to(to) if _eligible(t) else t, (args, kwargs))
         with torch._C._ExcludeDispatchKeyGuard(

@@ -20,8 +20,8 @@ import torch
 
 from helpers import (
     SCRATCH,
-    checkout_env,
     checkpoint_iter,
+    installed_env,
     kill_after_first_checkpoint,
     mini_options,
     run,
@@ -37,13 +37,6 @@ pytestmark = pytest.mark.stack
 ITERS = 6  # checkpoints every 2: the kill lands after one and before the end
 
 
-def _installed_env() -> dict:
-    """A user's shell: the installed package, not the checkout."""
-    env = checkout_env()
-    env.pop('PYTHONPATH')
-    return env
-
-
 def test_a_fresh_interpreter_imports_the_installed_package(tmp_path):
     proc = run(
         [
@@ -53,7 +46,7 @@ def test_a_fresh_interpreter_imports_the_installed_package(tmp_path):
             'mmrethink.__file__)',
         ],
         cwd=str(tmp_path),
-        env=_installed_env(),
+        env=installed_env(),
     )
     version, torch_version, path = proc.stdout.split()
     assert torch_version == torch.__version__ and 'site-packages' in path

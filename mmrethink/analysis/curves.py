@@ -2,11 +2,13 @@
 
 :func:`plot_curves` draws any runs, one line each (tools/plot_curves.py);
 :func:`plot_pairs` draws paired experiments, scratch and pretrained arm of each pair,
-with the window the convergence rule judged shaded on each curve.
+with the window the convergence rule judged shaded on each curve and each arm's LR
+drops marked on that arm's own curve.
 """
 
 from typing import Dict, List, Sequence
 
+import numpy as np
 from matplotlib.axes import Axes
 
 from .convergence import convergence
@@ -63,13 +65,14 @@ def plot_curves(
 
 
 def plot_pairs(pairs: Dict[str, Dict[str, Run]], out_stem: str) -> List[str]:
-    """``pairs[pair][arm]`` against iterations: arm by colour, pair by line style, LR drops
-    dashed, and on each curve the window the convergence rule judged, drawn thick."""
+    """``pairs[pair][arm]`` against iterations: arm by colour, pair by line style, and on
+    each curve the window the convergence rule judged, drawn thick, and that arm's own LR
+    drops, a down-pointing triangle on its curve (arms of a pair drop at other
+    iterations when each ends its full-LR stage by the rule)."""
     runs = [run for arms in pairs.values() for run in arms.values()]
     present = _present(runs, METRICS)
     fig, axes = panels(len(present), 6.5, 4.6)
     for ax, (metric, title) in zip(axes, present.items()):
-        drops = set()
         for style, (pair, arms) in zip(PAIR_STYLES, pairs.items()):
             for arm, run in arms.items():
                 points = curve(run, metric)
@@ -87,12 +90,21 @@ def plot_pairs(pairs: Dict[str, Dict[str, Run]], out_stem: str) -> List[str]:
                 judged = [(i, a) for i, a in points if verdict.window[0] <= i <= verdict.window[1]]
                 if judged:
                     ax.plot(*zip(*judged), color=colour, lw=4, alpha=0.35)
-                drops.update(run.milestones)
-        for drop in sorted(drops):
-            ax.axvline(drop, color='0.4', ls='--', lw=0.8)
+                iters, aps = zip(*points)
+                drops = [d for d in run.milestones if iters[0] <= d <= iters[-1]]
+                if drops:
+                    ax.plot(
+                        drops,
+                        np.interp(drops, iters, aps),
+                        ls='none',
+                        marker='v',
+                        ms=9,
+                        color=colour,
+                        markeredgecolor='black',
+                    )
         judged = '' if metric == BOX_AP else ' (the answers judge box AP)'
         # Two lines: one would run past a panel's edge.
-        ax.set_title(f'{title}{judged}\nLR drops dashed, convergence window thick')
+        ax.set_title(f'{title}{judged}\nLR drops: triangles on each arm, convergence window thick')
         _label_axes(ax, title, 'iter')
     return save_png_svg(fig, out_stem)
 

@@ -4,20 +4,16 @@ Each is found by looking for the feature itself, not by reading torch's version,
 each says which torch release brought it.
 """
 
-from typing import Callable, Optional, Type
+from typing import Callable
 
 import torch.nn as nn
 
-try:  # torch.utils.flop_counter came with torch 2.1
+# torch.utils.flop_counter came with torch 2.1; None where this torch has none (the
+# benchmark then says that it cannot count).
+try:
     from torch.utils.flop_counter import FlopCounterMode
 except ImportError:  # pragma: no cover - older than the supported range
     FlopCounterMode = None
-
-
-def flop_counter() -> Optional[Type]:
-    """torch's ``FlopCounterMode``, or None where this torch has none (the benchmark
-    then says that it cannot count)."""
-    return FlopCounterMode
 
 
 def register_load_state_dict_pre_hook(module: nn.Module, hook: Callable) -> None:

@@ -36,7 +36,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import IterBasedTrainLoop, Runner
 
-from mmrethink.compat.torch_features import flop_counter
+from mmrethink.compat.torch_features import FlopCounterMode
 from mmrethink.datasets import DETECTION_SHAPES, make_detection_set
 from mmrethink.diagnostics.runner_stepping import start_training
 from mmrethink.diagnostics.shrink import shrink_images, shrink_model
@@ -281,10 +281,9 @@ def step_gflop(bench: Bench) -> Optional[float]:
     """The FLOPs of one training iteration, forward and backward, as torch counts them
     (mmcv's own ops, such as RoIAlign and NMS, are not counted); None where this torch
     has no FLOP counter."""
-    counter_mode = flop_counter()
-    if counter_mode is None:
+    if FlopCounterMode is None:
         return None
-    with counter_mode(display=False) as counter:
+    with FlopCounterMode(display=False) as counter:
         bench.step(record=False)
     return counter.get_total_flops() / 1e9
 
