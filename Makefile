@@ -24,9 +24,10 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 MMCV_VERSION := 2.1.0
 # The mmcv wheel is only good for the torch and Python it was compiled with: one folder
-# per torch release.
+# per torch release under MMCV_WHEEL_CACHE (which may be set; the folder may not).
 PYTAG := $(shell $(PYTHON) -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
-MMCV_WHEEL_DIR ?= $(HOME)/.cache/mmrethink/wheels/torch-$(TORCH)
+MMCV_WHEEL_CACHE ?= $(HOME)/.cache/mmrethink/wheels
+MMCV_WHEEL_DIR := $(MMCV_WHEEL_CACHE)/torch-$(TORCH)
 PACKAGE_FILES := $(shell find mmrethink configs tools -type f -not -path '*/__pycache__/*' -not -name '*.pyc') pyproject.toml setup.py model-index.yml _mmrethink_scope.py mmrethink-config-scope.pth
 DEMO_ARGS ?=
 

@@ -206,7 +206,7 @@ def test_answers_are_undecided_when_an_arm_has_not_converged():
     assert two.startswith('2. Catch-up with plentiful data: undecided: final box AP')
     assert two.endswith(
         'but not converged: scratch (still rising (+4.0 ± 0.0 AP over 1200-1600)), and a '
-        'scratch arm still rising could still close the gap.'
+        'scratch arm not yet converged could still close the gap.'
     )
     assert 'yes' not in two and 'no,' not in two
     assert three.endswith(

@@ -20,6 +20,7 @@ import torch
 
 from helpers import (
     SCRATCH,
+    checkout_env,
     checkpoint_iter,
     installed_env,
     kill_after_first_checkpoint,
@@ -27,7 +28,6 @@ from helpers import (
     run,
     train_cmd,
 )
-from mmrethink.diagnostics.benchmark import print_table
 
 # Set by `make test-stack`: the interpreter of the other environment (.venv), so that a
 # checkpoint written on one torch is resumed on the other.
@@ -85,25 +85,15 @@ def test_the_allowlist_is_registered_exactly_where_torch_loads_weights_only():
     assert allowlisted == ('True' if before == 'False' else 'False'), (before, allowlisted)
 
 
-def test_the_benchmark_says_when_torch_cannot_count_flops(capsys):
-    """A torch without torch.utils.flop_counter: the table prints n/a and says why."""
-    row = dict(
-        config='a.py',
-        dataset=dict(images=1, classes=1, ann_file='x.json'),
-        s_per_iter=0.5,
-        images_per_s=4.0,
-        data_share=0.1,
-        gflop_per_iter=None,
-        peak_share=None,
-        peak_mem_mb=100.0,
-    )
-    report = dict(
-        device='CPU', iters=2, warmup=1, shrink=False, torch='2.0.1', matmul_peak_gflops=50.0
-    )
-    print_table(dict(report, rows=[row]))
-    out = capsys.readouterr().out
-    assert '| a.py | 0.500 | 4.00 | 10.0% | n/a | n/a | 100 | 1 (ref) |' in out
-    assert 'GFLOP not counted: torch 2.0.1 has no torch.utils.flop_counter' in out
+def test_a_forced_weights_only_load_imports_and_says_whether_resume_can_work():
+    """With ``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` (weights only on any torch) the import
+    succeeds, and either mmengine's contents then load (the allowlist: torch >= 2.6) or
+    a warning says that --resume will fail (no allowlist to add them to: torch 2.1)."""
+    env = checkout_env(TORCH_FORCE_WEIGHTS_ONLY_LOAD='1')
+    proc = run([sys.executable, '-W', 'always', '-c', PROBE], env=env)
+    before, after, _ = proc.stdout.split()
+    assert before == 'False'  # the variable took effect
+    assert ('--resume will fail' in proc.stderr) == (after == 'False'), proc.stderr
 
 
 def _torch_of(python: str) -> str:

@@ -12,6 +12,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from helpers import REPO, SCRATCH, run
+from mmrethink.analysis.convergence import TOLERANCE
 from mmrethink.datasets.coco_subset import make_subset, summary
 from mmrethink.engine.hooks.convergence_hook import ConvergenceHook
 from mmrethink.utils.convergence_records import read_convergence
@@ -233,7 +234,7 @@ def test_demo_output_folder_and_numbers(demo):
     for claim in ('2. Catch-up with plentiful data: ', '3. Breakdown with scarce data: '):
         line = next(line for line in summary.splitlines() if line.startswith(claim))
         gap = float(re.search(r', gap ([+-]\d+\.\d)', line).group(1))
-        deciding = 'pretrained' if gap <= 1 else 'scratch'
+        deciding = 'pretrained' if gap <= TOLERANCE else 'scratch'
         assert f'but not converged: {deciding} (not judged: ' in line, line
     # How long each arm trained: stopped at the cap, 8 iterations of batch 4 at the full LR.
     assert summary.count(f'the full-LR stage ended at iteration 8 ({8 * batch} images seen)') == 4

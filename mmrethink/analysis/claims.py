@@ -70,14 +70,16 @@ class PairComparison:
         within the margin or above (a scratch arm still rising can only gain), the
         scratch arm while it ended below (a pretrained arm still rising can only widen
         its lead)."""
-        return 'pretrained' if self.final_gap() <= TOLERANCE else 'scratch'
+        # AP is logged to 0.1 point: compare the gap as printed, not its float residue.
+        return 'pretrained' if round(self.final_gap(), 1) <= TOLERANCE else 'scratch'
 
     def caught_up(self) -> Optional[bool]:
         """Whether scratch ended within the margin of the pretrained arm (or above it);
         None (undecided) while the :meth:`deciding_arm` has not converged."""
-        if not self.verdicts[self.deciding_arm()].converged:
+        deciding = self.deciding_arm()
+        if not self.verdicts[deciding].converged:
             return None
-        return self.final_gap() <= TOLERANCE
+        return deciding == 'pretrained'
 
     def finals_sentence(self) -> str:
         """``final box AP 38.3 scratch (iteration 5400) vs 38.9 pretrained (iteration 5400),
@@ -152,9 +154,9 @@ def undecided_answer(pair: PairComparison) -> str:
     and why it decides."""
     deciding = pair.deciding_arm()
     why = (
-        'a pretrained arm still rising could pull ahead of scratch'
+        'a pretrained arm not yet converged could pull ahead of scratch'
         if deciding == 'pretrained'
-        else 'a scratch arm still rising could still close the gap'
+        else 'a scratch arm not yet converged could still close the gap'
     )
     return (
         f'undecided: {pair.finals_sentence()}, but not converged: {deciding} '

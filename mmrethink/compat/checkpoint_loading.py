@@ -22,6 +22,7 @@ object is saved and loaded with torch's defaults (``mmengine_checkpoints_load``)
 
 import io
 import pickle
+import warnings
 from typing import Any, Dict
 
 import numpy as np
@@ -78,23 +79,35 @@ def mmengine_checkpoints_load() -> bool:
     file = io.BytesIO()
     torch.save(_checkpoint_like(), file)
     file.seek(0)
-    try:
-        torch.load(file, map_location='cpu')
-    except pickle.UnpicklingError:
-        return False
+    with warnings.catch_warnings():
+        # torch 2.4-2.5 warn on every load without weights_only; this one is ours.
+        warnings.simplefilter('ignore', FutureWarning)
+        try:
+            torch.load(file, map_location='cpu')
+        except pickle.UnpicklingError:
+            return False
     return True
 
 
 def allow_mmengine_checkpoint_types() -> None:
     """Add mmengine's checkpoint contents to torch's ``weights_only`` allowlist where
-    torch loads weights only by default (torch >= 2.6); elsewhere nothing is needed."""
+    torch loads weights only by default (torch >= 2.6, or an older torch run with
+    ``TORCH_FORCE_WEIGHTS_ONLY_LOAD``); elsewhere nothing is needed. Where the allowlist
+    cannot be made to read them, say so once: training runs, ``--resume`` would fail."""
     if mmengine_checkpoints_load():
         return
-    torch.serialization.add_safe_globals(MMENGINE_CHECKPOINT_GLOBALS)
-    if not mmengine_checkpoints_load():
-        raise RuntimeError(
+    try:
+        torch.serialization.add_safe_globals(MMENGINE_CHECKPOINT_GLOBALS)
+        loads = mmengine_checkpoints_load()
+    except Exception as error:  # torch < 2.4 has no allowlist; < 2.6 refuses the entries
+        loads, why = False, f' ({type(error).__name__}: {error})'
+    else:
+        why = ''
+    if not loads:
+        warnings.warn(
             f'torch {torch.__version__} loads checkpoints with weights_only=True by '
-            'default and refuses mmengine checkpoints even with their types allowed '
-            '(mmrethink/compat/checkpoint_loading.py); install a torch the pack '
-            'supports (docs/get_started.md, "Supported versions").'
+            f'default and cannot be made to read mmengine checkpoints{why}, so --resume '
+            'will fail: unset TORCH_FORCE_WEIGHTS_ONLY_LOAD, or install a torch the pack '
+            'supports (docs/get_started.md, "Supported versions").',
+            stacklevel=2,
         )

@@ -8,13 +8,6 @@ from typing import Callable
 
 import torch.nn as nn
 
-# torch.utils.flop_counter came with torch 2.1; None where this torch has none (the
-# benchmark then says that it cannot count).
-try:
-    from torch.utils.flop_counter import FlopCounterMode
-except ImportError:  # pragma: no cover - older than the supported range
-    FlopCounterMode = None
-
 
 def register_load_state_dict_pre_hook(module: nn.Module, hook: Callable) -> None:
     """Call ``hook(module, state_dict, prefix, ...)`` before ``module`` loads a state

@@ -35,8 +35,8 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import IterBasedTrainLoop, Runner
+from torch.utils.flop_counter import FlopCounterMode
 
-from mmrethink.compat.torch_features import FlopCounterMode
 from mmrethink.datasets import DETECTION_SHAPES, make_detection_set
 from mmrethink.diagnostics.runner_stepping import start_training
 from mmrethink.diagnostics.shrink import shrink_images, shrink_model
@@ -179,7 +179,7 @@ class Bench:
         self.times: List[float] = []
         self.data_times: List[float] = []
         self.images = 0
-        self.gflop: Optional[float] = None  # of one iteration, counted after the timed ones
+        self.gflop = 0.0  # of one iteration, counted after the timed ones
 
     def step(self, record: bool) -> float:
         """Load one batch and train on it; the seconds it took."""
@@ -277,12 +277,9 @@ def matmul_peak_gflops(size: int = 1024, repeats: int = 20) -> float:
     return 2 * size**3 / best / 1e9
 
 
-def step_gflop(bench: Bench) -> Optional[float]:
+def step_gflop(bench: Bench) -> float:
     """The FLOPs of one training iteration, forward and backward, as torch counts them
-    (mmcv's own ops, such as RoIAlign and NMS, are not counted); None where this torch
-    has no FLOP counter."""
-    if FlopCounterMode is None:
-        return None
+    (mmcv's own ops, such as RoIAlign and NMS, are not counted)."""
     with FlopCounterMode(display=False) as counter:
         bench.step(record=False)
     return counter.get_total_flops() / 1e9
@@ -310,7 +307,7 @@ def summarize(
             data_share=sum(bench.data_times) / sum(bench.times),
             gflop_per_iter=bench.gflop,
         )
-        row['peak_share'] = None if bench.gflop is None else bench.gflop / median / peak
+        row['peak_share'] = row['gflop_per_iter'] / median / peak
         row['peak_mem_mb'] = peak_memory_mb(configs[i], args, bench.dataset)
         if i:
             row['ratio_to_first'] = statistics.median(r[i] / r[0] for r in rounds)
@@ -344,22 +341,12 @@ def print_table(report: Dict) -> None:
         '| peak mem (MB) | ratio |'
     )
     print('|---|---|---|---|---|---|---|---|')
-    counted = all(row['gflop_per_iter'] is not None for row in report['rows'])
     for row in report['rows']:
         ratio = f'{row["ratio_to_first"]:.3f}' if 'ratio_to_first' in row else '1 (ref)'
-        flops = (
-            f'{row["gflop_per_iter"]:.2f} | {row["peak_share"]:.1%}'
-            if row['gflop_per_iter'] is not None
-            else 'n/a | n/a'
-        )
         print(
             f'| {row["config"]} | {row["s_per_iter"]:.3f} | {row["images_per_s"]:.2f} | '
-            f'{row["data_share"]:.1%} | {flops} | {row["peak_mem_mb"]:.0f} | {ratio} |'
-        )
-    if not counted:
-        print(
-            f'GFLOP not counted: torch {report["torch"]} has no torch.utils.flop_counter '
-            '(torch >= 2.1 has)'
+            f'{row["data_share"]:.1%} | {row["gflop_per_iter"]:.2f} | {row["peak_share"]:.1%} '
+            f'| {row["peak_mem_mb"]:.0f} | {ratio} |'
         )
 
 

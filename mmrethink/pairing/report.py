@@ -30,7 +30,9 @@ RULE = (
     'the full-LR stage (up to the first LR drop), the least-squares line through the box '
     f'AP evaluations (at least {MIN_EVALUATIONS}) rises by less than {TOLERANCE:g} point. '
     f'Arms within {TOLERANCE:g} point are comparable: a gap within it is no lead and counts '
-    'as caught up; an answer about final accuracy is "undecided" unless both arms converged. '
+    'as caught up. An answer about final accuracy rests on the arm that could still change '
+    'it (training longer only raises an arm not converged): "caught up" needs the '
+    'pretrained arm converged, "did not catch up" the scratch arm; else "undecided". '
     'Each ± is a standard error from this run: of a rise, from the scatter of the '
     "evaluations around the line; of a final gap, the two arms' scatter added in "
     'quadrature.'
