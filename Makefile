@@ -30,6 +30,12 @@ MMCV_WHEEL_CACHE ?= $(HOME)/.cache/mmrethink/wheels
 MMCV_WHEEL_DIR := $(MMCV_WHEEL_CACHE)/torch-$(TORCH)
 PACKAGE_FILES := $(shell find mmrethink configs tools -type f -not -path '*/__pycache__/*' -not -name '*.pyc') pyproject.toml setup.py model-index.yml _mmrethink_scope.py mmrethink-config-scope.pth
 DEMO_ARGS ?=
+# The suite runs in TEST_WORKERS pytest-xdist processes, torch on one thread in each test
+# and in each process it starts (torchrun's own default for its workers): on the 2-core
+# machine that halves the suite's time; two processes on torch's default two threads
+# each was slower than one (docs/development.md, "Tests and CI").
+TEST_WORKERS ?= 2
+PYTEST := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: demo test test-fast test-stack stack-torch lint stack install clean-venv
 
@@ -41,10 +47,10 @@ lint: $(VENV)/.stack
 	$(PY) -m ruff format --check .
 
 test: lint $(VENV)/.mmrethink
-	$(PY) -m pytest tests -q --durations=15
+	$(PYTEST) tests -q --durations=15
 
 test-fast: lint $(VENV)/.mmrethink
-	$(PY) -m pytest tests -q -m "not slow" --durations=5
+	$(PYTEST) tests -q -m "not slow" --durations=5
 
 # The users' older stack (docs/get_started.md, "Supported versions"): the tests marked
 # `stack`, on the venv of TORCH (2.1.2 in CI: the newest torch with OpenMMLab's prebuilt
@@ -54,7 +60,7 @@ test-stack: stack-torch $(VENV)/.mmrethink
 	$(MAKE) --no-print-directory install TORCH=$(TORCH_PIN)  # .venv: the other torch of the cross-torch resume
 	$(PY) -c 'import torch; print("test-stack on torch", torch.__version__)'
 	MMRETHINK_TORCH=$(TORCH) MMRETHINK_OTHER_PYTHON=$(abspath .venv)/bin/python \
-	  $(PY) -m pytest tests -q -m stack --durations=10
+	  $(PYTEST) tests -q -m stack --durations=10
 
 stack-torch:
 	if [ "$(TORCH)" = "$(TORCH_PIN)" ]; then \

@@ -197,6 +197,32 @@ def test_resume_under_weights_only_torch_load(shapes, tmp_path):
     assert 'train/loss' in checkpoint['message_hub']['log_scalars']
 
 
+def test_a_config_text_is_formatted_once_and_as_yapf_formats_it(monkeypatch):
+    """The Runner reads ``cfg.pretty_text`` at every checkpoint; with the package imported,
+    yapf formats each distinct text once, and the text is what yapf alone gives."""
+    import mmengine.config.config as mmengine_config
+
+    from mmrethink.compat.config_text import _once_per_text
+
+    yapf_alone = mmengine_config.FormatCode.wrapped_format  # installed by `import mmrethink`
+    formatted = []
+
+    def counted(text, **kwargs):
+        formatted.append(text)
+        return yapf_alone(text, **kwargs)
+
+    monkeypatch.setattr(mmengine_config, 'FormatCode', _once_per_text(counted))
+    cfg = Config(dict(model=dict(type='MaskRCNN', backbone=dict(depth=50)), lr=0.02))
+    texts = [cfg.pretty_text for _ in range(3)]
+    cfg.lr = 0.01
+    changed = cfg.pretty_text
+    assert len(formatted) == 2  # the first text once, the changed one once
+    assert 'lr = 0.01' in changed and 'lr = 0.02' in texts[0]
+    monkeypatch.setattr(mmengine_config, 'FormatCode', yapf_alone)
+    uncached = Config(dict(model=dict(type='MaskRCNN', backbone=dict(depth=50)), lr=0.02))
+    assert texts == [uncached.pretty_text] * 3
+
+
 def test_untrusted_pickle_still_refused(tmp_path):
     """Only mmengine's own contents are allowed: code execution and getattr tricks fail."""
     import os

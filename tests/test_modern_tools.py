@@ -248,6 +248,7 @@ def lsj_runs(tmp_path_factory) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group('lsj_runs')
 def test_results_table_knows_the_lsj_arms(lsj_runs):
     assert FAMILIES['lsj-scratch'].endswith('r50-scratch_fpn_syncbn-all_lsj-100e_coco.py')
     tool = [sys.executable, osp.join(TOOLS, 'results_table.py'), *lsj_runs.values()]
@@ -265,6 +266,7 @@ def test_results_table_knows_the_lsj_arms(lsj_runs):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group('lsj_runs')
 def test_plot_curves_on_lsj_runs(lsj_runs, tmp_path):
     stem = str(tmp_path / 'curves')
     run(

@@ -167,6 +167,7 @@ def _shown_ap(records: list) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group('demo_smoke')
 def test_demo_output_folder_and_numbers(demo):
     out, stdout = demo
     for name in [
@@ -246,6 +247,7 @@ def test_demo_output_folder_and_numbers(demo):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group('demo_smoke')
 def test_plot_curves_cli_draws_labelled_lines(demo, tmp_path):
     out, _ = demo
     stem = str(tmp_path / 'fig')
@@ -260,6 +262,7 @@ def test_plot_curves_cli_draws_labelled_lines(demo, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group('demo_smoke')
 def test_results_table_cli_matches_logs(demo):
     out, _ = demo
     work_dir = osp.join(out, 'work_dirs', 'scratch_plentiful')

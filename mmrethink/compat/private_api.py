@@ -88,6 +88,13 @@ PRIVATE_API: Tuple[PrivateUse, ...] = (
         'mmrethink:: points at the imported package, not a site-packages copy',
     ),
     PrivateUse(
+        'mmengine.config.config.FormatCode',
+        ('mmrethink.compat.config_text',),
+        "yapf's formatter as mmengine's Config.pretty_text calls it, replaced "
+        '(monkeypatched) by one that formats each text once: the Runner formats the same '
+        'config at every checkpoint, and no setting turns that off for the checkpoints alone',
+    ),
+    PrivateUse(
         'mmdet.models.test_time_augs.det_tta.DetTTAModel._merge_single_sample',
         ('mmrethink.models.mask_tta',),
         "DetTTAModel's merge of one image's views, the method mmdet's own merge_preds calls "
