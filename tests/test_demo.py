@@ -292,9 +292,12 @@ WRITE_SCALARS = (
 )
 
 
-def test_side_by_side_jobs_report_records_with_their_thread_budget(tmp_path):
+def test_side_by_side_jobs_report_records_with_their_thread_budget(tmp_path, monkeypatch):
     """Both jobs run at once (each sleeps 1.5 s between its start and end times: one
-    after the other, the intervals could not overlap), each limited to one thread."""
+    after the other, the intervals could not overlap), each limited to one thread (set by
+    run_jobs, not inherited: `make test` itself runs with one thread)."""
+    monkeypatch.setenv('OMP_NUM_THREADS', '7')
+    monkeypatch.setenv('MKL_NUM_THREADS', '7')
     jobs = [_job(tmp_path, name, WRITE_SCALARS) for name in ('a', 'b')]
     seen = {}
     run_jobs(jobs, lambda job, record: seen.setdefault(job.name, record), threads=1, poll_s=0.1)
