@@ -1,9 +1,9 @@
 """mmrethink: "Rethinking ImageNet Pre-training" (He, Girshick, Dollar, ICCV 2019), MMDetection 3.x.
 
 Importing the package registers its modules in mmdet's registries (and in its own
-child registries of scope ``mmrethink``), lets configs inherit ``mmrethink::...``, and
-lets mmengine resume its own checkpoints under torch >= 2.6, and formats each config
-text once (compat/config_text.py).
+child registries of scope ``mmrethink``), lets configs inherit ``mmrethink::...``,
+lets mmengine resume its own checkpoints under torch >= 2.6 and has mmengine format each
+config text once (compat/config_text.py).
 """
 
 from .compat import (

@@ -294,6 +294,7 @@ def tool_uses(command: str) -> Iterator[Tuple[str, List[str]]]:
         yield 'demo.py', FLAG.findall(demo_args.group(1))
 
 
+@pytest.mark.xdist_group('tool_flags')  # one `--help` per tool, in one process
 @pytest.mark.parametrize('page', GUIDE, ids=page_id)
 def test_every_tool_command_uses_flags_its_tool_takes(page, flags):
     """Each `tools/...` command shown (code blocks and inline code) passes only flags

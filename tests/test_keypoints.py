@@ -217,6 +217,11 @@ def test_keypoint_loss_is_cross_entropy_over_positions_per_visible_keypoint():
         if valid[i, k]
     ]
     assert torch.allclose(loss, torch.stack(by_hand).mean())
+    # The config's loss_weight scales it (the learning test trains at 1.0 only).
+    half = KeypointRCNNHead(
+        num_keypoints=2, in_channels=4, num_convs=1, conv_out_channels=4, loss_weight=0.5
+    )
+    assert torch.allclose(half.loss(heatmaps, targets, valid)['loss_keypoint'], loss * 0.5)
 
 
 # --- the metric --------------------------------------------------------------------
@@ -419,8 +424,8 @@ def _tested(config: str, checkpoint: str, work_dir: str) -> dict:
 def test_a_short_cpu_training_learns_keypoints(keypoint_figures, tmp_path):
     """tools/train.py on the generated figures reaches a keypoint AP an untrained head
     cannot. tools/test.py on the final checkpoint gives the last evaluation's numbers
-    again; the control is the same checkpoint with its keypoint head put back to its
-    initialization (the boxes it finds unchanged): tools/test.py scores it under the bar."""
+    again; the control is the same checkpoint with a freshly initialized keypoint head
+    (the boxes it finds unchanged): tools/test.py scores it under the bar."""
     config = _learning_config(keypoint_figures, str(tmp_path / 'cfg'))
     work_dir = str(tmp_path / 'work')
     run([sys.executable, TRAIN, config, '--work-dir', work_dir])
